@@ -1,0 +1,8 @@
+"""worker: a Google Cloud event-driven data worker."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("worker")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"

@@ -1,0 +1,1 @@
+"""The Typer CLI: the only package that imports rich."""

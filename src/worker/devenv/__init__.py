@@ -1,0 +1,1 @@
+"""Local development environment: the real emulators, started and stopped by PID."""

@@ -1,0 +1,128 @@
+"""One exception tree for the whole worker.
+
+Every error the worker raises on purpose is a :class:`WorkerError`. Each class says
+whether retrying the same work may succeed (``retryable``), which CLI exit code it maps
+to (``exit_code``) and, for messages, which dead-letter ``reason`` it is filed under::
+
+    WorkerError                         exit 1
+    ├── ConfigurationError              exit 3   bad settings, unknown dataset, bad flags
+    │   └── UnknownDatasetError
+    ├── InputDataError                  exit 4   the input itself is wrong (permanent)
+    │   ├── InputNotFoundError
+    │   ├── InputFormatError            unreadable / malformed / not what the extension says
+    │   ├── ContractError               schema-level Pandera contract failure
+    │   ├── QuarantineThresholdError    too many rows quarantined
+    │   └── ForbiddenPathError          outside the landing root or output root
+    ├── MessageError                    exit 1   a Pub/Sub message we cannot act on (permanent)
+    │   ├── DecodeError                 not valid Avro / JSON / unknown content type
+    │   ├── SchemaError                 decoded, but not the event shape we expect
+    │   └── UnroutableError             no dataset matches the object
+    ├── StorageError                    exit 1
+    │   ├── TransientStorageError       retryable: 429, 5xx, timeouts, resets
+    │   ├── CommitConflictError         another writer committed first (412)
+    │   └── OutputNotWritableError
+    ├── BrokerError                     exit 1
+    │   └── TransientBrokerError        retryable: UNAVAILABLE, DEADLINE_EXCEEDED
+    └── PartialFailureError             exit 2   some partitions of a batch failed
+
+Adapters translate SDK exceptions into this tree at the boundary; nothing above the
+adapters catches a ``google.*`` exception.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class WorkerError(Exception):
+    """Root of every error the worker raises on purpose."""
+
+    retryable: ClassVar[bool] = False
+    exit_code: ClassVar[int] = 1
+    reason: ClassVar[str] = "error"
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.message = message
+        self.where = where
+        super().__init__(f"{message} ({where})" if where else message)
+
+
+class ConfigurationError(WorkerError):
+    exit_code = 3
+    reason = "configuration"
+
+
+class UnknownDatasetError(ConfigurationError):
+    reason = "unknown-dataset"
+
+
+class InputDataError(WorkerError):
+    exit_code = 4
+    reason = "input-data"
+
+
+class InputNotFoundError(InputDataError):
+    reason = "input-not-found"
+
+
+class InputFormatError(InputDataError):
+    reason = "input-format"
+
+
+class ContractError(InputDataError):
+    reason = "contract"
+
+
+class QuarantineThresholdError(InputDataError):
+    reason = "quarantine-threshold"
+
+
+class ForbiddenPathError(InputDataError):
+    reason = "forbidden-path"
+
+
+class MessageError(WorkerError):
+    reason = "message"
+
+
+class DecodeError(MessageError):
+    reason = "decode"
+
+
+class SchemaError(MessageError):
+    reason = "schema"
+
+
+class UnroutableError(MessageError):
+    reason = "unroutable"
+
+
+class StorageError(WorkerError):
+    reason = "storage"
+
+
+class TransientStorageError(StorageError):
+    retryable = True
+    reason = "storage-transient"
+
+
+class CommitConflictError(StorageError):
+    reason = "commit-conflict"
+
+
+class OutputNotWritableError(StorageError):
+    reason = "output-not-writable"
+
+
+class BrokerError(WorkerError):
+    reason = "broker"
+
+
+class TransientBrokerError(BrokerError):
+    retryable = True
+    reason = "broker-transient"
+
+
+class PartialFailureError(WorkerError):
+    exit_code = 2
+    reason = "partial-failure"

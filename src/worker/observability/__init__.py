@@ -1,0 +1,1 @@
+"""Structured logs, traces and metrics."""

@@ -1,0 +1,109 @@
+"""Worker settings: environment, ``.env`` and CLI flags, built once at the edge.
+
+The names are part of the public interface (see README, "Settings"). The core never reads
+the environment: the CLI or the service factory builds one :class:`Settings` and passes
+typed values down.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from worker.errors import ConfigurationError
+
+BrokerKind = Literal["pubsub", "memory"]
+LogFormat = Literal["auto", "json", "console"]
+
+
+class TopicNames(BaseSettings):
+    """Pub/Sub topic names; each consumed topic has ``<topic>-worker`` and ``<topic>-dlq``."""
+
+    model_config = SettingsConfigDict(env_prefix="WORKER_TOPIC_", env_file=".env", extra="ignore")
+
+    file_arrived: str = "file-arrived"
+    backfill_requested: str = "backfill-requested"
+    partition_requested: str = "partition-requested"
+    partition_completed: str = "partition-completed"
+
+
+class Settings(BaseSettings):
+    """Every knob of the worker. Environment variables are ``WORKER_<NAME>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WORKER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    project: str = Field(default="local-project", description="GCP project id.")
+    landing_uri: str = Field(
+        default="./data/landing",
+        description="Where inputs land: gs://bucket/prefix, a local path or file:// URI. "
+        "Inputs outside it are refused.",
+    )
+    output_uri: str = Field(
+        default="./data/output", description="Root of the Hive-partitioned output."
+    )
+    datasets: str = Field(
+        default="",
+        description="Comma-separated importable modules that register extra datasets.",
+    )
+    broker: BrokerKind = Field(default="pubsub", description="pubsub or memory.")
+    log_format: LogFormat = Field(default="auto", description="json, console or auto (TTY).")
+    log_level: str = Field(default="INFO")
+    workdir: str = Field(
+        default="", description="Local scratch directory for staging; empty = system temp."
+    )
+    max_delivery_attempts: int = Field(default=5, ge=5, le=100)
+    retry_min_backoff_s: float = Field(default=10.0, ge=0, le=600)
+    retry_max_backoff_s: float = Field(default=600.0, ge=0, le=600)
+    ack_deadline_s: int = Field(default=60, ge=10, le=600)
+    max_messages: int = Field(default=4, ge=1)
+    shutdown_grace_s: float = Field(default=25.0, ge=0)
+    health_port: int = Field(default=8080, ge=1, le=65535)
+    push_auth_token: SecretStr | None = Field(
+        default=None, description="Shared secret a push subscription must present."
+    )
+    pubsub_emulator_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PUBSUB_EMULATOR_HOST", "WORKER_PUBSUB_EMULATOR_HOST"),
+    )
+    storage_emulator_host: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("STORAGE_EMULATOR_HOST", "WORKER_STORAGE_EMULATOR_HOST"),
+    )
+    topics: TopicNames = Field(default_factory=TopicNames)
+
+    @field_validator("datasets")
+    @classmethod
+    def _strip_modules(cls, value: str) -> str:
+        return ",".join(part.strip() for part in value.split(",") if part.strip())
+
+    @property
+    def dataset_modules(self) -> tuple[str, ...]:
+        return tuple(self.datasets.split(",")) if self.datasets else ()
+
+    def subscription_for(self, topic: str) -> str:
+        return f"{topic}-worker"
+
+    def dead_letter_topic_for(self, topic: str) -> str:
+        return f"{topic}-dlq"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from env/.env with CLI overrides; bad values become ConfigurationError."""
+    from pydantic import ValidationError
+
+    clean = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**clean)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'settings'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from None

@@ -1,0 +1,109 @@
+"""URI parsing, joining and confinement checks shared by every storage adapter.
+
+Object names arrive from outside (notifications, CLI flags): they are validated here and
+never interpolated into paths unchecked.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from worker.errors import ConfigurationError, ForbiddenPathError
+
+GCS_SCHEME = "gs"
+FILE_SCHEME = "file"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedUri:
+    scheme: str
+    """``gs`` or ``file``."""
+    bucket: str
+    """The GCS bucket; empty for local files."""
+    key: str
+    """Object name for GCS (no leading slash); absolute path for local files."""
+
+    def __str__(self) -> str:
+        if self.scheme == GCS_SCHEME:
+            return f"gs://{self.bucket}/{self.key}" if self.key else f"gs://{self.bucket}"
+        return self.key
+
+
+def check_object_name(name: str, *, where: str) -> str:
+    """Refuse names that could escape a root: NUL bytes, ``..`` segments (also URL-encoded),
+    backslashes and control characters."""
+    decoded = unquote(name)
+    for candidate in (name, decoded):
+        if "\x00" in candidate or any(ord(ch) < 0x20 for ch in candidate):
+            raise ForbiddenPathError("object name contains control characters", where=where)
+        if "\\" in candidate:
+            raise ForbiddenPathError("object name contains a backslash", where=where)
+        if any(part == ".." for part in candidate.split("/")):
+            raise ForbiddenPathError("object name contains a '..' segment", where=where)
+    return name
+
+
+def parse_uri(uri: str) -> ParsedUri:
+    """Parse ``gs://bucket/key``, ``file:///abs`` or a plain local path."""
+    if not uri:
+        raise ConfigurationError("empty storage URI")
+    if uri.startswith("gs://"):
+        rest = uri[len("gs://") :]
+        bucket, _, key = rest.partition("/")
+        if not bucket:
+            raise ConfigurationError("gs:// URI has no bucket", where=uri)
+        check_object_name(key, where=uri)
+        return ParsedUri(GCS_SCHEME, bucket, key)
+    if uri.startswith("file://"):
+        parsed = urlparse(uri)
+        path = unquote(parsed.path)
+        check_object_name(path, where=uri)
+        return ParsedUri(FILE_SCHEME, "", str(Path(path).absolute()))
+    if "://" in uri:
+        raise ConfigurationError("unsupported URI scheme (use gs:// or a local path)", where=uri)
+    check_object_name(uri, where=uri)
+    return ParsedUri(FILE_SCHEME, "", str(Path(uri).absolute()))
+
+
+def join_uri(base: str, *parts: str) -> str:
+    """Join validated relative parts onto a base URI."""
+    for part in parts:
+        check_object_name(part, where=part)
+        if part.startswith("/"):
+            raise ForbiddenPathError("absolute path where a relative name was expected", where=part)
+    parsed = parse_uri(base)
+    if parsed.scheme == GCS_SCHEME:
+        key = posixpath.join(parsed.key, *parts) if parsed.key else posixpath.join(*parts)
+        return f"gs://{parsed.bucket}/{key}"
+    return str(Path(parsed.key, *parts))
+
+
+def is_within(uri: str, root: str) -> bool:
+    """True when ``uri`` names an object under ``root`` (same scheme and bucket)."""
+    target, base = parse_uri(uri), parse_uri(root)
+    if (target.scheme, target.bucket) != (base.scheme, base.bucket):
+        return False
+    if target.scheme == GCS_SCHEME:
+        prefix = base.key.rstrip("/")
+        return not prefix or target.key == prefix or target.key.startswith(prefix + "/")
+    target_path = Path(posixpath.normpath(target.key))
+    return target_path.is_relative_to(Path(posixpath.normpath(base.key)))
+
+
+def require_within(uri: str, root: str, *, what: str) -> str:
+    if not is_within(uri, root):
+        raise ForbiddenPathError(f"{what} is outside the allowed root {root}", where=uri)
+    return uri
+
+
+def relative_to(uri: str, root: str) -> str:
+    """The part of ``uri`` below ``root`` (posix separators)."""
+    require_within(uri, root, what="object")
+    target, base = parse_uri(uri), parse_uri(root)
+    if target.scheme == GCS_SCHEME:
+        prefix = base.key.rstrip("/")
+        return target.key[len(prefix) + 1 :] if prefix else target.key
+    return Path(target.key).relative_to(base.key).as_posix()

