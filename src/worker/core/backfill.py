@@ -1,0 +1,324 @@
+"""Run a planned backfill: worker processes, a resumable checkpoint, progress, a summary.
+
+Transforms are CPU-bound, so ``parallel > 1`` means worker *processes* (spawned from a
+fork server, never forked from a parent holding threads and sockets). Each child builds
+its own :class:`Ports` from a picklable factory; the parent only schedules, records the
+checkpoint and reports progress. A failed partition is recorded and never stops the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from worker.core.model import PartitionResult, PartitionTask, Ports
+from worker.core.partitions import PlannedPartition
+from worker.errors import ConfigurationError, WorkerError
+from worker.observability.logging import get_logger
+
+ProcessFn = Callable[[PartitionTask, Ports], PartitionResult]
+OutcomeStatus = Literal["committed", "skipped", "dry-run", "failed"]
+DONE_STATUSES = frozenset({"committed", "skipped"})
+"""Outcomes a resumed backfill does not repeat; failures are retried."""
+
+_log = get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionOutcome:
+    """What happened to one partition of a backfill."""
+
+    partition: date
+    status: OutcomeStatus
+    run_id: str | None = None
+    rows_out: int = 0
+    rows_quarantined: int = 0
+    duration_s: float = 0.0
+    error: str | None = None
+    error_type: str | None = None
+    resumed: bool = False
+    """True when the checkpoint says an earlier, interrupted invocation finished it."""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["partition"] = self.partition.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PartitionOutcome:
+        return cls(**{**data, "partition": date.fromisoformat(data["partition"])})
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillProgress:
+    """Reported once before the first partition (``outcome`` None) and after each one."""
+
+    done: int
+    total: int
+    outcome: PartitionOutcome | None
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillSummary:
+    backfill_id: str
+    outcomes: tuple[PartitionOutcome, ...]
+    """Every planned-to-run partition, in date order (resumed ones included)."""
+    not_run: tuple[PlannedPartition, ...] = ()
+    """Partitions the plan skipped, with the reason."""
+
+    @property
+    def failed(self) -> tuple[PartitionOutcome, ...]:
+        return tuple(outcome for outcome in self.outcomes if outcome.status == "failed")
+
+    @property
+    def rows_out(self) -> int:
+        return sum(outcome.rows_out for outcome in self.outcomes)
+
+
+@dataclass
+class Checkpoint:
+    """Finished partitions of one backfill, rewritten atomically after each one."""
+
+    path: Path
+    backfill_id: str = field(default_factory=lambda: f"bf-{uuid.uuid4().hex[:16]}")
+    finished: dict[date, PartitionOutcome] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, path: Path) -> Checkpoint:
+        """Load ``path`` when an earlier invocation left it, else start a fresh one."""
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls(path)
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(
+                f"backfill checkpoint is unreadable ({exc}); delete it or pass --fresh",
+                where=str(path),
+            ) from None
+        try:
+            outcomes = (PartitionOutcome.from_json(item) for item in data["finished"])
+            finished = {outcome.partition: outcome for outcome in outcomes}
+            return cls(path, str(data["backfill_id"]), finished)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigurationError(
+                f"backfill checkpoint has an unexpected shape ({exc}); delete it or pass --fresh",
+                where=str(path),
+            ) from None
+
+    def is_done(self, day: date) -> bool:
+        outcome = self.finished.get(day)
+        return outcome is not None and outcome.status in DONE_STATUSES
+
+    def record(self, outcome: PartitionOutcome) -> None:
+        self.finished[outcome.partition] = outcome
+        payload = {
+            "backfill_id": self.backfill_id,
+            "finished": [self.finished[day].to_json() for day in sorted(self.finished)],
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(payload, handle, indent=1)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+
+    def remove(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+
+def checkpoint_path(
+    directory: Path,
+    *,
+    dataset: str,
+    start: date,
+    end: date,
+    mode: str,
+    output_uri: str,
+    shard: tuple[int, int] = (0, 1),
+) -> Path:
+    """Where the checkpoint of this exact backfill (and shard) lives."""
+    identity = json.dumps([dataset, start.isoformat(), end.isoformat(), mode, output_uri, *shard])
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:16]
+    return directory / f"backfill-{digest}.json"
+
+
+def _process_with_pipeline(task: PartitionTask, ports: Ports) -> PartitionResult:
+    from worker.core.pipeline import process_partition
+
+    return process_partition(task, ports)
+
+
+def run_one(process: ProcessFn, task: PartitionTask, ports: Ports) -> PartitionOutcome:
+    """Run one partition; every failure becomes a failed outcome, never an exception."""
+    started = time.perf_counter()
+    try:
+        result = process(task, ports)
+    except WorkerError as exc:
+        return PartitionOutcome(
+            task.partition,
+            "failed",
+            duration_s=time.perf_counter() - started,
+            error=str(exc),
+            error_type=type(exc).__name__,
+        )
+    except Exception as exc:
+        _log.exception("partition crashed", dataset=task.dataset, partition=str(task.partition))
+        return PartitionOutcome(
+            task.partition,
+            "failed",
+            duration_s=time.perf_counter() - started,
+            error=f"unexpected {type(exc).__name__}: {exc}",
+            error_type=type(exc).__name__,
+        )
+    return PartitionOutcome(
+        task.partition,
+        result.status,
+        run_id=result.run_id,
+        rows_out=result.rows_out,
+        rows_quarantined=result.rows_quarantined,
+        duration_s=time.perf_counter() - started,
+        error=result.reason if result.status == "failed" else None,
+        error_type="PartitionFailed" if result.status == "failed" else None,
+    )
+
+
+_child: dict[str, Any] = {}
+"""The pool child's own ports and process function, built once by ``_init_child``."""
+
+
+def _init_child(
+    ports_factory: Callable[[], Ports],
+    process: ProcessFn,
+    child_setup: Callable[[], None] | None,
+) -> None:
+    if child_setup is not None:
+        child_setup()
+    _child["ports"] = ports_factory()
+    _child["process"] = process
+
+
+def _run_in_child(task: PartitionTask) -> PartitionOutcome:
+    return run_one(_child["process"], task, _child["ports"])
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def run_backfill(
+    planned: Sequence[PlannedPartition],
+    *,
+    ports_factory: Callable[[], Ports],
+    parallel: int = 1,
+    checkpoint: Checkpoint | None = None,
+    on_progress: Callable[[BackfillProgress], None] | None = None,
+    process: ProcessFn = _process_with_pipeline,
+    child_setup: Callable[[], None] | None = None,
+) -> BackfillSummary:
+    """Run every planned partition that ``runs`` and is not already done per the checkpoint.
+
+    ``ports_factory``, ``process`` and ``child_setup`` must be picklable (module-level
+    functions or ``functools.partial`` of them) when ``parallel > 1``. The checkpoint is
+    removed when every partition succeeded, so the next identical command starts afresh.
+    """
+    if parallel < 1:
+        raise ConfigurationError(f"--parallel must be at least 1, got {parallel}")
+    book = checkpoint or Checkpoint(Path(os.devnull))
+    to_run = [item for item in planned if item.runs and not book.is_done(item.partition)]
+    tasks = [
+        PartitionTask(
+            dataset=item.dataset,
+            partition=item.partition,
+            force=item.force,
+            backfill_id=book.backfill_id,
+            trigger="backfill",
+        )
+        for item in to_run
+    ]
+    report = on_progress or (lambda _: None)
+    report(BackfillProgress(0, len(tasks), None))
+    ran: dict[date, PartitionOutcome] = {}
+
+    def finish(outcome: PartitionOutcome) -> None:
+        ran[outcome.partition] = outcome
+        if checkpoint is not None:
+            checkpoint.record(outcome)
+        report(BackfillProgress(len(ran), len(tasks), outcome))
+
+    if parallel == 1 or len(tasks) <= 1:
+        ports = ports_factory() if tasks else None
+        for task in tasks:
+            assert ports is not None  # built above whenever there is a task
+            finish(run_one(process, task, ports))
+    else:
+        _run_in_pool(tasks, parallel, ports_factory, process, child_setup, finish)
+
+    outcomes = tuple(
+        ran.get(item.partition) or replace(book.finished[item.partition], resumed=True)
+        for item in planned
+        if item.runs
+    )
+    summary = BackfillSummary(
+        book.backfill_id, outcomes, tuple(item for item in planned if not item.runs)
+    )
+    if checkpoint is not None and not summary.failed:
+        checkpoint.remove()
+    return summary
+
+
+def _run_in_pool(
+    tasks: Sequence[PartitionTask],
+    parallel: int,
+    ports_factory: Callable[[], Ports],
+    process: ProcessFn,
+    child_setup: Callable[[], None] | None,
+    finish: Callable[[PartitionOutcome], None],
+) -> None:
+    pool = ProcessPoolExecutor(
+        max_workers=min(parallel, len(tasks)),
+        mp_context=_pool_context(),
+        initializer=_init_child,
+        initargs=(ports_factory, process, child_setup),
+    )
+    try:
+        pending: dict[Future[PartitionOutcome], PartitionTask] = {
+            pool.submit(_run_in_child, task): task for task in tasks
+        }
+        for future in as_completed(pending):
+            task = pending[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:
+                # Only the pool itself fails here (a child died, or could not start):
+                # run_one already turned every partition error into an outcome.
+                outcome = PartitionOutcome(
+                    task.partition,
+                    "failed",
+                    error=f"worker process failed: {type(exc).__name__}: {exc}",
+                    error_type=type(exc).__name__,
+                )
+            finish(outcome)
+    finally:
+        # On Ctrl-C, drop the queue; partitions already running finish and commit or not,
+        # and the checkpoint holds exactly the ones that were recorded.
+        pool.shutdown(wait=True, cancel_futures=True)
