@@ -12,6 +12,7 @@ to (``exit_code``) and, for messages, which dead-letter ``reason`` it is filed u
     │   ├── InputFormatError            unreadable / malformed / not what the extension says
     │   ├── ContractError               schema-level Pandera contract failure
     │   ├── QuarantineThresholdError    too many rows quarantined
+    │   ├── EmptyPartitionError         no rows, and the dataset does not allow empty partitions
     │   └── ForbiddenPathError          outside the landing root or output root
     ├── MessageError                    exit 1   a Pub/Sub message we cannot act on (permanent)
     │   ├── DecodeError                 not valid Avro / JSON / unknown content type
@@ -79,6 +80,10 @@ class QuarantineThresholdError(InputDataError):
 
 class ForbiddenPathError(InputDataError):
     reason = "forbidden-path"
+
+
+class EmptyPartitionError(InputDataError):
+    reason = "empty-partition"
 
 
 class MessageError(WorkerError):
