@@ -59,6 +59,9 @@ def parse_uri(uri: str) -> ParsedUri:
         return ParsedUri(GCS_SCHEME, bucket, key)
     if uri.startswith("file://"):
         parsed = urlparse(uri)
+        if parsed.netloc not in ("", "localhost"):
+            # A host would otherwise be dropped silently and the path read on this machine.
+            raise ConfigurationError("file:// URI names a remote host", where=uri)
         path = unquote(parsed.path)
         check_object_name(path, where=uri)
         return ParsedUri(FILE_SCHEME, "", str(Path(path).absolute()))
