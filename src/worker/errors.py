@@ -23,7 +23,8 @@ to (``exit_code``) and, for messages, which dead-letter ``reason`` it is filed u
     │   ├── CommitConflictError         another writer committed first (412)
     │   └── OutputNotWritableError
     ├── BrokerError                     exit 1
-    │   └── TransientBrokerError        retryable: UNAVAILABLE, DEADLINE_EXCEEDED
+    │   ├── TransientBrokerError        retryable: UNAVAILABLE, DEADLINE_EXCEEDED
+    │   └── AckFailedError              exactly-once ack refused: the message may come again
     └── PartialFailureError             exit 2   some partitions of a batch failed
 
 Adapters translate SDK exceptions into this tree at the boundary; nothing above the
@@ -126,6 +127,10 @@ class BrokerError(WorkerError):
 class TransientBrokerError(BrokerError):
     retryable = True
     reason = "broker-transient"
+
+
+class AckFailedError(BrokerError):
+    reason = "ack-failed"
 
 
 class PartialFailureError(WorkerError):
