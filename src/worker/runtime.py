@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from worker import __version__
-from worker.core.datasets import load_registry
 from worker.core.model import Ports
 from worker.observability.logging import configure_logging
 from worker.settings import Settings
@@ -59,6 +58,9 @@ def build_ports(
     heartbeat: Callable[[], None] | None = None,
 ) -> Ports:
     """Everything the core needs, built from settings: storage, datasets, roots, clock."""
+    # Imported here so configure() and the CLI's --help never pay for polars and pandera.
+    from worker.core.datasets import load_registry
+
     ports = Ports(
         storage=StorageRouter(project=settings.project),
         registry=load_registry(settings.dataset_modules),
