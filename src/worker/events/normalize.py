@@ -20,7 +20,7 @@ import base64
 import binascii
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,12 +69,15 @@ def normalize_file_arrived(
         return _from_notification(body, attributes)
     if "ce-type" in attributes or "ce-specversion" in attributes:
         context = {key[3:]: value for key, value in attributes.items() if key.startswith("ce-")}
-        resource = parse_json_object(body, where="CloudEvent data")
-        return _from_cloudevent(context, resource, where="binary-mode CloudEvent")
+        return _from_cloudevent(
+            context,
+            lambda: parse_json_object(body, where="binary-mode CloudEvent data"),
+            where="binary-mode CloudEvent",
+        )
     if media_type(attributes) == CLOUDEVENTS_JSON_MEDIA_TYPE:
         envelope = parse_json_object(body, where="structured-mode CloudEvent")
         return _from_cloudevent(
-            envelope, _cloudevent_data(envelope), where="structured-mode CloudEvent"
+            envelope, lambda: _cloudevent_data(envelope), where="structured-mode CloudEvent"
         )
     event = decode(
         body, attributes, FileArrived, max_body_bytes=max_body_bytes, writer_schemas=writer_schemas
@@ -128,8 +131,9 @@ def _from_notification(body: bytes, attributes: Mapping[str, str]) -> FileArrive
 
 
 def _from_cloudevent(
-    context: Mapping[str, Any], resource: dict[str, Any], *, where: str
+    context: Mapping[str, Any], load_data: Callable[[], dict[str, Any]], *, where: str
 ) -> FileArrived | Ignored:
+    """``load_data`` reads the object resource, only once the event type asks for work."""
     event_type = _required_text(context, "type", where=where)
     if event_type != CE_FINALIZED:
         return _ignored(event_type, CE_IGNORED_EVENTS, where=where)
@@ -145,7 +149,10 @@ def _from_cloudevent(
     if not subject.startswith(_CE_SUBJECT_PREFIX):
         raise SchemaError(f"subject {subject!r} does not name an object", where=where)
     bucket, name = matched_source["bucket"], subject[len(_CE_SUBJECT_PREFIX) :]
-    generation = _required_text(resource, "generation", where=f"{where} data")
+    resource = load_data()
+    if resource.get("generation") is None:
+        raise SchemaError("required 'generation' is missing", where=f"{where} data")
+    generation = str(_count(resource["generation"], "generation", where=f"{where} data"))
     _check_resource_agrees(resource, bucket, name, generation, where=f"{where} data")
     event_time = context.get("time") or resource.get("updated") or resource.get("timeCreated")
     if event_time is None:
