@@ -94,7 +94,12 @@ def _describe(state: KnownState) -> str:
         rows = f", {state.rows} rows" if state.rows is not None else ""
         return f"committed (run {state.run_id}{rows})"
     if state.status == "failed":
-        return f"last attempt failed: {state.reason or 'no reason recorded'}"
+        kept = (
+            f"; an older commit ({state.rows} rows) is still served"
+            if state.rows is not None
+            else "; no committed manifest"
+        )
+        return f"last attempt failed: {state.reason or 'no reason recorded'}{kept}"
     return "no committed manifest"
 
 
@@ -105,14 +110,18 @@ def plan_partition(
     described = _describe(state)
     if mode == "all":
         return PlannedPartition(dataset, day, True, f"forced (mode all); {described}", True)
-    if state.status == "committed":
-        return PlannedPartition(dataset, day, False, f"already {described}")
-    if mode == "failed" and state.status != "failed":
+    if mode == "failed":
+        if state.status == "failed":
+            return PlannedPartition(dataset, day, True, described)
         return PlannedPartition(
             dataset, day, False, f"{described}; mode failed reruns only failures"
         )
-    if state.status == "failed":
-        return PlannedPartition(dataset, day, True, f"{described}; no committed manifest")
+    if state.status == "committed":
+        return PlannedPartition(dataset, day, False, f"already {described}")
+    if state.rows is not None:
+        return PlannedPartition(
+            dataset, day, False, f"{described}; mode missing leaves committed partitions alone"
+        )
     return PlannedPartition(dataset, day, True, described)
 
 
@@ -125,8 +134,9 @@ def plan_backfill(
 ) -> list[PlannedPartition]:
     """One planned item per day of ``start..end`` (inclusive), in date order.
 
-    ``missing`` runs every partition without a committed manifest (a failed one has none
-    either); ``failed`` runs only those whose last attempt failed; ``all`` forces every one.
+    ``missing`` runs every partition without a committed manifest (including failed ones
+    that never committed); ``failed`` runs those whose last attempt failed, even over an
+    older commit; ``all`` forces every one.
     """
     return [plan_partition(dataset, day, mode, state_of(day)) for day in date_range(start, end)]
 

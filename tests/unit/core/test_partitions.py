@@ -28,18 +28,19 @@ class State:
     reason: str | None = None
 
 
-JAN1, JAN2, JAN3, JAN4 = (date(2024, 1, day) for day in range(1, 5))
+JAN1, JAN2, JAN3, JAN4, JAN5 = (date(2024, 1, day) for day in range(1, 6))
 STATES = {
     JAN1: State("committed", run_id="r1", rows=10),
     JAN2: State("failed", run_id="r2", reason="ContractError: column fare missing"),
     JAN3: State("missing"),
     JAN4: State("committed", run_id="r4", rows=0),
+    JAN5: State("failed", run_id="r5", rows=7, reason="InputFormatError: row 3"),
 }
 
 
 def plan(mode: str) -> dict[date, tuple[bool, str, bool]]:
-    planned = plan_backfill("trips", JAN1, JAN4, parse_mode(mode), STATES.__getitem__)
-    assert [item.partition for item in planned] == [JAN1, JAN2, JAN3, JAN4]
+    planned = plan_backfill("trips", JAN1, JAN5, parse_mode(mode), STATES.__getitem__)
+    assert [item.partition for item in planned] == [JAN1, JAN2, JAN3, JAN4, JAN5]
     assert {item.dataset for item in planned} == {"trips"}
     return {item.partition: (item.runs, item.reason, item.force) for item in planned}
 
@@ -86,16 +87,23 @@ def test_mode_missing_runs_everything_without_a_manifest() -> None:
     assert decided[JAN1] == (False, "already committed (run r1, 10 rows)", False)
     assert decided[JAN2][0]
     assert "last attempt failed: ContractError" in decided[JAN2][1]
+    assert decided[JAN2][1].endswith("; no committed manifest")
     assert decided[JAN3] == (True, "no committed manifest", False)
     assert not decided[JAN4][0]
+    assert decided[JAN5] == (
+        False,
+        "last attempt failed: InputFormatError: row 3; an older commit (7 rows) is still "
+        "served; mode missing leaves committed partitions alone",
+        False,
+    )
 
 
 def test_mode_failed_runs_only_failures() -> None:
     decided = plan("failed")
-    assert [day for day, (runs, _, _) in decided.items() if runs] == [JAN2]
+    assert [day for day, (runs, _, _) in decided.items() if runs] == [JAN2, JAN5]
     assert decided[JAN2][1].startswith("last attempt failed: ContractError: column fare missing")
     assert "mode failed reruns only failures" in decided[JAN3][1]
-    assert decided[JAN1][1].startswith("already committed")
+    assert decided[JAN1][1] == "committed (run r1, 10 rows); mode failed reruns only failures"
 
 
 def test_mode_all_forces_every_partition_and_says_what_it_overrides() -> None:
