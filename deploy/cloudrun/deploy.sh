@@ -6,7 +6,7 @@
 # Required: PROJECT_ID, LANDING_BUCKET, OUTPUT_BUCKET. Optional (defaults in brackets):
 #   REGION [europe-west1]  IMAGE [REGION-docker.pkg.dev/PROJECT_ID/worker/worker:latest]
 #   DATASET [trips]  BACKFILL_START_DATE [30 days ago]  BACKFILL_END_DATE [yesterday]
-#   WORKER_DATASETS [""]  WORKER_POOL_NAME [worker-pool]  WORKER_POOL_INSTANCES [1]
+#   WORKER_DATASETS [""]  POOL_NAME [worker-pool]  POOL_INSTANCES [1]
 #   RENDER_DIR [a fresh temporary directory]  DRY_RUN [0]
 # The service and the worker pool are two homes for the same pull subscribers: deploy one.
 set -euo pipefail
@@ -21,8 +21,8 @@ DATASET="${DATASET:-trips}"
 BACKFILL_START_DATE="${BACKFILL_START_DATE:-$(date -u -d '30 days ago' +%F)}"
 BACKFILL_END_DATE="${BACKFILL_END_DATE:-$(date -u -d yesterday +%F)}"
 WORKER_DATASETS="${WORKER_DATASETS:-}"
-WORKER_POOL_NAME="${WORKER_POOL_NAME:-worker-pool}"
-WORKER_POOL_INSTANCES="${WORKER_POOL_INSTANCES:-1}"
+POOL_NAME="${POOL_NAME:-worker-pool}"
+POOL_INSTANCES="${POOL_INSTANCES:-1}"
 # Read through ${!name} in render().
 # shellcheck disable=SC2034
 RUNTIME_SA="$(sa_email "$RUNTIME_SA_NAME")"
@@ -31,8 +31,8 @@ RENDER_DIR="${RENDER_DIR:-$(mktemp -d)}"
 # Every ${NAME} a manifest may use; anything else left in a manifest is an error.
 PLACEHOLDERS=(
   PROJECT_ID REGION IMAGE LANDING_BUCKET OUTPUT_BUCKET RUNTIME_SA DATASET
-  BACKFILL_START_DATE BACKFILL_END_DATE WORKER_DATASETS WORKER_POOL_NAME
-  WORKER_POOL_INSTANCES SERVICE_NAME DAILY_JOB_NAME BACKFILL_JOB_NAME PUSH_TOKEN_SECRET
+  BACKFILL_START_DATE BACKFILL_END_DATE WORKER_DATASETS POOL_NAME
+  POOL_INSTANCES SERVICE_NAME DAILY_JOB_NAME BACKFILL_JOB_NAME PUSH_TOKEN_SECRET
 )
 
 # render NAME.yaml: write RENDER_DIR/NAME.yaml with the placeholders filled in; print its path.
