@@ -61,15 +61,21 @@ _log = structlog.get_logger(__name__)
 def _make_client(project: str | None, emulator_host: str | None) -> Any:
     host = emulator_host or os.environ.get("STORAGE_EMULATOR_HOST")
     if not host:
-        return storage.Client(project=project) if project else storage.Client()
-    endpoint = host if "://" in host else f"http://{host}"
-    # google-auth declares no annotations on AnonymousCredentials.__init__.
-    anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
-    return storage.Client(
-        project=project or EMULATOR_DEFAULT_PROJECT,
-        credentials=anonymous,
-        client_options={"api_endpoint": endpoint},
-    )
+        client = storage.Client(project=project) if project else storage.Client()
+    else:
+        endpoint = host if "://" in host else f"http://{host}"
+        # google-auth declares no annotations on AnonymousCredentials.__init__.
+        anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
+        client = storage.Client(
+            project=project or EMULATOR_DEFAULT_PROJECT,
+            credentials=anonymous,
+            client_options={"api_endpoint": endpoint},
+        )
+    # Since 3.17 the client fetches each bucket's metadata on a background thread, with
+    # its own retries, to label traces. That is traffic and retrying outside our control;
+    # the client skips it when this cache is falsy.
+    client._bucket_metadata_cache = None
+    return client
 
 
 def _split(uri: str, *, object_required: bool = True) -> tuple[str, str]:
@@ -188,29 +194,32 @@ class GcsStorage:
         bucket, key = _split(uri)
 
         def attempt(_: int) -> ObjectInfo:
-            blob = self._client.bucket(bucket).get_blob(key, timeout=self._timeout, retry=None)
-            if blob is None:
+            meta = self._client.bucket(bucket).get_blob(key, timeout=self._timeout, retry=None)
+            if meta is None:
                 raise InputNotFoundError("input object does not exist", where=uri)
-            blob.chunk_size = self._chunk_size
-            self._download_verified(blob, uri, dest)
-            return _info(bucket, blob)
+            self._download_verified(meta, uri, dest)
+            return _info(bucket, meta)
 
         return self._call("download", uri, attempt)
 
-    def _download_verified(self, blob: Any, uri: str, dest: Path) -> None:
-        """Stream ``blob`` into a temporary file beside ``dest``, check its digest, rename."""
+    def _download_verified(self, meta: Any, uri: str, dest: Path) -> None:
+        """Stream the object version ``meta`` describes into a temporary file beside ``dest``,
+        check its digest, rename."""
+        # A fresh blob builds the media URL from our endpoint; ``meta.media_link`` names the
+        # server's own idea of its address (an emulator's -external-url, bypassing proxies).
+        blob = meta.bucket.blob(meta.name, chunk_size=self._chunk_size)
         dest.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as handle:
                 digest = StreamDigest.for_object(
-                    handle, crc32c_b64=blob.crc32c, md5_b64=blob.md5_hash, size=blob.size
+                    handle, crc32c_b64=meta.crc32c, md5_b64=meta.md5_hash, size=meta.size
                 )
                 try:
                     blob.download_to_file(
                         digest,
-                        if_generation_match=blob.generation,
+                        if_generation_match=meta.generation,
                         timeout=self._timeout,
                         checksum=None,
                         retry=None,
@@ -219,7 +228,7 @@ class GcsStorage:
                     raise TransientStorageError(
                         "object was replaced while downloading", where=uri
                     ) from exc
-            if blob.content_encoding == "gzip":
+            if meta.content_encoding == "gzip":
                 # The server decompressed the bytes; the stored digests describe the gzip.
                 _log.info("gzip-encoded object: checksum not verifiable", uri=uri)
             else:

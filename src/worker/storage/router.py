@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from worker.storage.base import ObjectInfo, Storage
@@ -20,6 +21,7 @@ class StorageRouter:
         self._project = project
         self._local = LocalStorage()
         self._gcs: Storage | GcsStorage | None = gcs
+        self._owns_gcs = gcs is None
 
     def _for(self, uri: str) -> Storage:
         if parse_uri(uri).scheme != GCS_SCHEME:
@@ -53,3 +55,22 @@ class StorageRouter:
 
     def local_path(self, uri: str) -> Path | None:
         return self._for(uri).local_path(uri)
+
+    def close(self) -> None:
+        """Close the GCS adapter this router built (a passed-in one is the caller's)."""
+        from worker.storage.gcs import GcsStorage
+
+        if self._owns_gcs and isinstance(self._gcs, GcsStorage):
+            self._gcs.close()
+            self._gcs = None
+
+    def __enter__(self) -> StorageRouter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -36,6 +36,7 @@ def _b64(digest: bytes) -> str:
 class FakeBlob:
     def __init__(self, client: FakeClient, name: str, stored: bytes, served: bytes) -> None:
         self.client = client
+        self.bucket = FakeBucket(client)
         self.name = name
         self.size = len(stored)
         self.generation = 7

@@ -1,0 +1,1 @@
+"""Helpers shared by test suites: fault-injecting proxies and the like."""
