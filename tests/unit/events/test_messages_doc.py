@@ -1,0 +1,128 @@
+"""Every example in docs/messages.md decodes as the page says it does."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from worker.events.codec import decode
+from worker.events.models import Event, FileArrived, PartitionCompleted
+from worker.events.normalize import (
+    decode_backfill_requested,
+    decode_partition_requested,
+    normalize_file_arrived,
+)
+
+DOC = (Path(__file__).parents[3] / "docs" / "messages.md").read_text("utf-8")
+_BLOCK = re.compile(r"(?:<!-- (?P<marker>[^>]*) -->\n)?```(?P<lang>\w+)\n(?P<code>.*?)```", re.S)
+READERS: dict[str, Callable[[bytes, Mapping[str, str]], object]] = {
+    "file-arrived": normalize_file_arrived,
+    "backfill-requested": decode_backfill_requested,
+    "partition-requested": decode_partition_requested,
+    "partition-completed": lambda body, attributes: decode(body, attributes, PartitionCompleted),
+}
+
+
+def _blocks(lang: str) -> list[re.Match[str]]:
+    return [block for block in _BLOCK.finditer(DOC) if block["lang"] == lang]
+
+
+def _publish_commands() -> list[list[str]]:
+    commands = []
+    for block in _blocks("shell"):
+        for command in block["code"].replace("\\\n", " ").split("\ngcloud "):
+            words = shlex.split(command.removeprefix("gcloud "))
+            if words[:3] == ["pubsub", "topics", "publish"]:
+                commands.append(words[3:])
+    return commands
+
+
+def _publish_arguments(words: list[str]) -> tuple[str, bytes, dict[str, str]]:
+    topic, options = words[0], words[1:]
+    body, attributes = b"", dict[str, str]()
+    for option in options:
+        name, _, value = option.partition("=")
+        if name == "--message":
+            body = value.encode()
+        elif name == "--attribute":
+            for pair in value.split(","):
+                key, _, attribute_value = pair.partition("=")
+                attributes[key] = attribute_value
+        else:
+            raise AssertionError(f"unexpected gcloud option {option!r}")
+    return topic, body, attributes
+
+
+PUBLISHED = _publish_commands()
+
+
+def test_the_page_has_an_example_for_every_topic() -> None:
+    assert {words[0] for words in PUBLISHED} == set(READERS)
+    assert len(PUBLISHED) >= 7
+
+
+@pytest.mark.parametrize("words", PUBLISHED, ids=lambda words: words[0])
+def test_each_gcloud_publish_example_decodes(words: list[str]) -> None:
+    topic, body, attributes = _publish_arguments(words)
+    decoded = READERS[topic](body, attributes)
+    assert isinstance(decoded, Event)
+    assert decoded.event_type == topic
+
+
+def test_file_arrived_examples_all_describe_the_same_object() -> None:
+    arrivals = [
+        READERS["file-arrived"](*_publish_arguments(words)[1:])
+        for words in PUBLISHED
+        if words[0] == "file-arrived"
+    ]
+    assert all(isinstance(arrival, FileArrived) for arrival in arrivals)
+    assert {(a.uri, a.generation) for a in arrivals if isinstance(a, FileArrived)} == {
+        ("gs://landing/trips/2024-01-15/part-1.csv", 1705312800123456)
+    }
+
+
+def test_avro_json_example_decodes_as_a_schema_topic_delivers_it() -> None:
+    (block,) = [block for block in _blocks("json") if block["marker"] == "avro-json: file-arrived"]
+    arrived = normalize_file_arrived(block["code"].encode(), {"googclient_schemaencoding": "JSON"})
+    assert isinstance(arrived, FileArrived)
+    assert arrived.size == 2048
+    assert arrived.event_time.isoformat() == "2024-01-15T10:00:00.456000+00:00"
+
+
+class _RecordingPublisher:
+    published: ClassVar[list[tuple[str, bytes, dict[str, str]]]] = []
+
+    def topic_path(self, project: str, topic: str) -> str:
+        return f"projects/{project}/topics/{topic}"
+
+    def publish(self, topic: str, data: bytes, **attributes: str) -> _RecordingPublisher:
+        self.published.append((topic, data, attributes))
+        return self
+
+    def result(self) -> str:
+        return "1"
+
+
+def test_python_examples_run_and_publish_a_decodable_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from google.cloud import pubsub_v1  # type: ignore[import-untyped]
+
+    monkeypatch.setattr(pubsub_v1, "PublisherClient", _RecordingPublisher)
+    monkeypatch.setattr(_RecordingPublisher, "published", [])
+    namespace: dict[str, Any] = {}
+    for block in _blocks("python"):
+        exec(compile(block["code"], "docs/messages.md", "exec"), namespace)  # noqa: S102 -- runs our own documentation
+    ((topic, data, attributes),) = _RecordingPublisher.published
+    assert topic == "projects/my-project/topics/partition-requested"
+    assert decode_partition_requested(data, attributes) == namespace["request"]
+    assert attributes == {
+        "content-type": "application/avro",
+        "event-type": "partition-requested",
+        "schema-version": "1",
+    }
