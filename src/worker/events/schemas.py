@@ -73,9 +73,14 @@ def load_schema(event_type: str, version: int | None = None) -> dict[str, Any]:
     return copy.deepcopy(_raw_schema(event_type, version))
 
 
-@functools.cache
 def parsed_schema(event_type: str, version: int | None = None) -> dict[str, Any]:
-    """The schema parsed by fastavro, ready for its readers and writers (cached)."""
+    """The schema parsed by fastavro, ready for its readers and writers (cached: the
+    same version is always the same object, which lets readers skip schema resolution)."""
+    return _parsed_schema(event_type, latest_version(event_type) if version is None else version)
+
+
+@functools.cache
+def _parsed_schema(event_type: str, version: int) -> dict[str, Any]:
     parsed = fastavro.parse_schema(load_schema(event_type, version))
     if not isinstance(parsed, dict):
         raise SchemaError(

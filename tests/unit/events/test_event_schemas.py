@@ -51,3 +51,8 @@ def test_unknown_event_type_is_a_schema_error_naming_it() -> None:
 def test_unknown_version_is_a_schema_error_naming_it() -> None:
     with pytest.raises(SchemaError, match="no schema version 9"):
         schema_path("file-arrived", 9)
+
+
+def test_the_current_version_parses_to_one_shared_schema_object() -> None:
+    latest = available_versions("file-arrived")[-1]
+    assert parsed_schema("file-arrived") is parsed_schema("file-arrived", latest)
