@@ -1,0 +1,156 @@
+"""Extract: input objects → one lazy frame in contract shape, scanned once, later.
+
+Each input is made local (read in place when the storage has a local path, downloaded to the
+scratch directory otherwise), run through the byte-level guards, and scanned lazily with
+only the contract's columns projected. The frames of one partition's inputs are concatenated
+in input order (inputs are sorted by URI), so the row order is stable.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from worker.core.avro import avro_to_parquet
+from worker.core.contract import Contract
+from worker.core.datasets import Dataset
+from worker.core.formats import Avro, Csv, JsonLines, Parquet, is_gzipped_name, name_fits_format
+from worker.core.guards import gunzip, read_csv_header, require_content, transcode_to_utf8
+from worker.core.validate import SOURCE_ROW, SOURCE_URI, conform
+from worker.errors import InputFormatError, InputNotFoundError
+from worker.storage.base import Storage
+from worker.storage.uris import parse_uri
+
+_CONTENT_KIND = {"csv": "text", "jsonl": "text", "parquet": "parquet", "avro": "avro"}
+
+
+@dataclass(frozen=True)
+class ScannedInput:
+    """One input, ready to be read: where it came from, the local file, its lazy frame."""
+
+    uri: str
+    local: Path
+    frame: pl.LazyFrame
+
+
+def _lineage_schema(contract: Contract) -> pl.Schema:
+    return pl.Schema({**contract.columns, SOURCE_ROW: pl.UInt32(), SOURCE_URI: pl.String()})
+
+
+def _materialize(uri: str, storage: Storage, scratch: Path, index: int) -> Path:
+    local = storage.local_path(uri)
+    if local is not None:
+        if not local.is_file():
+            raise InputNotFoundError("input file does not exist", where=uri)
+        return local
+    name = posixpath.basename(parse_uri(uri).key) or "object"
+    dest = scratch / f"{index:04d}-{name}"
+    storage.download(uri, dest)
+    return dest
+
+
+def _scan_csv(
+    path: Path, options: Csv, dataset: Dataset, scratch: Path, where: str
+) -> pl.LazyFrame:
+    if not options.is_utf8:
+        utf8 = scratch / f"{path.name}.utf8"
+        transcode_to_utf8(path, utf8, options.encoding, where=where)
+        path = utf8
+    header = read_csv_header(path, options, dataset.limits, where=where)
+    contract = dataset.input_contract
+    if not header:
+        return pl.LazyFrame(schema=_lineage_schema(contract))
+    return pl.scan_csv(
+        path,
+        separator=options.separator,
+        quote_char=options.quote_char,
+        null_values=list(options.null_values),
+        infer_schema=False,
+        schema_overrides={
+            name: contract.columns[name] for name in header if name in contract.columns
+        },
+        row_index_name=SOURCE_ROW,
+        row_index_offset=1,
+        glob=False,
+    )
+
+
+def _scan_jsonl(path: Path, contract: Contract, where: str) -> pl.LazyFrame:
+    with path.open("rb") as handle:
+        first = handle.read(4096).lstrip()
+    if not first:
+        return pl.LazyFrame(schema=_lineage_schema(contract))
+    if not first.startswith(b"{"):
+        raise InputFormatError(
+            "content is not JSON lines (first line is not an object)", where=where
+        )
+    return pl.scan_ndjson(
+        path,
+        schema_overrides=contract.columns,
+        infer_schema_length=1000,
+        row_index_name=SOURCE_ROW,
+        row_index_offset=1,
+    )
+
+
+def _scan_one(
+    uri: str, dataset: Dataset, storage: Storage, scratch: Path, index: int
+) -> ScannedInput:
+    fmt = dataset.input_format
+    name = posixpath.basename(parse_uri(uri).key)
+    if not name_fits_format(name, fmt):
+        gz = " (optionally + .gz)" if fmt.compressible else ""
+        raise InputFormatError(
+            f"name does not fit the dataset's {fmt.kind} input: expected "
+            f"{', '.join(fmt.extensions)}{gz}",
+            where=uri,
+        )
+    local = _materialize(uri, storage, scratch, index)
+    if is_gzipped_name(name, fmt):
+        inflated = scratch / f"{index:04d}-inflated"
+        gunzip(local, inflated, dataset.limits, where=uri)
+        local = inflated
+    found = require_content(local, _CONTENT_KIND[fmt.kind], where=uri, name_says=fmt.kind)
+    contract = dataset.input_contract
+    if found == "empty" and fmt.kind in ("parquet", "avro"):
+        raise InputFormatError(f"empty file is not valid {fmt.kind}", where=uri)
+    frame: pl.LazyFrame
+    if isinstance(fmt, Csv):
+        frame = _scan_csv(local, fmt, dataset, scratch, uri)
+    elif isinstance(fmt, JsonLines):
+        frame = _scan_jsonl(local, contract, uri)
+    elif isinstance(fmt, Parquet):
+        frame = pl.scan_parquet(local, row_index_name=SOURCE_ROW, row_index_offset=1, glob=False)
+    elif isinstance(fmt, Avro):
+        batches = avro_to_parquet(
+            local, scratch / f"{index:04d}-avro", contract.columns, fmt.batch_rows, where=uri
+        )
+        frame = pl.scan_parquet(batches, row_index_name=SOURCE_ROW, row_index_offset=1)
+    try:
+        if SOURCE_URI not in frame.collect_schema():
+            frame = frame.with_columns(pl.lit(uri, dtype=pl.String).alias(SOURCE_URI))
+        conformed = conform(frame, contract, where=uri)
+    except pl.exceptions.PolarsError as exc:
+        raise InputFormatError(f"unreadable {fmt.kind}: {_first_line(exc)}", where=uri) from None
+    return ScannedInput(uri=uri, local=local, frame=conformed)
+
+
+def scan_inputs(
+    dataset: Dataset, uris: Sequence[str], storage: Storage, scratch: Path
+) -> list[ScannedInput]:
+    """Prepare and lazily scan every input; nothing is read beyond headers and metadata."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    return [_scan_one(uri, dataset, storage, scratch, index) for index, uri in enumerate(uris)]
+
+
+def combined(inputs: Sequence[ScannedInput]) -> pl.LazyFrame:
+    return pl.concat([scanned.frame for scanned in inputs], how="vertical")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,146 @@
+"""Validation: the schema level once on the schema, the row level inside the one data pass.
+
+``conform`` brings a source's columns to the contract's types (Pandera judges what cannot be
+brought there); ``split`` builds the lazy clean and quarantine branches that the loader sinks
+together, so the input is scanned once; ``check_threshold`` fails the partition when too
+many rows were quarantined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from worker.core.contract import Contract, failed_check_names
+from worker.errors import QuarantineThresholdError
+
+SOURCE_URI = "_source_uri"
+SOURCE_ROW = "_source_row"
+FAILED_CHECKS = "_failed_checks"
+_PASSES = "_passes_all_checks"
+LINEAGE_COLUMNS = (SOURCE_URI, SOURCE_ROW)
+
+_INT_BITS: dict[type[pl.DataType], int] = {
+    pl.Int8: 8,
+    pl.Int16: 16,
+    pl.Int32: 32,
+    pl.Int64: 64,
+    pl.UInt8: 8,
+    pl.UInt16: 16,
+    pl.UInt32: 32,
+    pl.UInt64: 64,
+}
+
+
+def _integer_widens(src: pl.DataType, dst: pl.DataType) -> bool:
+    src_bits, dst_bits = _INT_BITS.get(type(src)), _INT_BITS.get(type(dst))
+    if src_bits is None or dst_bits is None:
+        return False
+    if src.is_signed_integer() and dst.is_unsigned_integer():
+        return False
+    if src.is_unsigned_integer() and dst.is_signed_integer():
+        return dst_bits > src_bits
+    return dst_bits >= src_bits
+
+
+def _lossless(src: pl.DataType, dst: pl.DataType) -> bool:
+    """Casts that never fail and never lose meaning, applied without asking the user."""
+    if src == dst or src == pl.Null():
+        return True
+    if src.is_integer() and dst.is_integer():
+        return _integer_widens(src, dst)
+    if src.is_integer() and dst.is_float():
+        return True
+    if src == pl.Float32() and dst == pl.Float64():
+        return True
+    if isinstance(dst, pl.Datetime) and (isinstance(src, pl.Datetime) or src == pl.Date()):
+        return True
+    return isinstance(src, pl.Categorical | pl.Enum) and dst == pl.String()
+
+
+def _cast(name: str, src: pl.DataType, dst: pl.DataType) -> pl.Expr:
+    column = pl.col(name)
+    if isinstance(src, pl.Datetime) and isinstance(dst, pl.Datetime):
+        # Time zones are reconciled through UTC: naive values are taken to be UTC.
+        if src.time_zone and not dst.time_zone:
+            column = column.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        elif dst.time_zone and not src.time_zone:
+            column = column.dt.replace_time_zone("UTC").dt.convert_time_zone(dst.time_zone)
+        elif src.time_zone != dst.time_zone and dst.time_zone:
+            column = column.dt.convert_time_zone(dst.time_zone)
+    return column.cast(dst, strict=True)
+
+
+def conform(
+    frame: pl.LazyFrame,
+    contract: Contract,
+    *,
+    where: str,
+    keep: Sequence[str] = LINEAGE_COLUMNS,
+) -> pl.LazyFrame:
+    """Project ``frame`` onto the contract (plus the ``keep`` columns), with contract types.
+
+    Raises ContractError naming missing columns and types that cannot be cast (unless the
+    model's ``coerce`` asks for every cast)."""
+    source = frame.collect_schema()
+    casts: list[pl.Expr] = []
+    judged: dict[str, pl.DataType] = {}
+    for name, src in source.items():
+        dst = contract.columns.get(name)
+        if dst is not None and src != dst and (contract.coerce or _lossless(src, dst)):
+            casts.append(_cast(name, src, dst).alias(name))
+            judged[name] = dst
+        else:
+            judged[name] = src
+    contract.validate_schema(
+        pl.Schema({name: dtype for name, dtype in judged.items() if name not in keep}),
+        where=where,
+    )
+    absent = [
+        pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in contract.columns.items()
+        if name not in source
+    ]
+    wanted = [*contract.columns, *(name for name in keep if name in source)]
+    return frame.with_columns(*casts, *absent).select(wanted)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Lazy branches over one shared scan; the loader executes them together."""
+
+    clean: pl.LazyFrame
+    """Rows that pass every check, contract columns only."""
+    quarantine: pl.LazyFrame
+    """Failing rows with their lineage and the names of the checks they fail."""
+    rows_in: pl.LazyFrame
+    """A one-row frame counting every input row."""
+
+
+def split(conformed: pl.LazyFrame, contract: Contract) -> Split:
+    checks = contract.row_checks
+    passes = pl.all_horizontal([check.passes for check in checks]) if checks else pl.lit(True)
+    marked = conformed.with_columns(passes.alias(_PASSES))
+    return Split(
+        clean=marked.filter(pl.col(_PASSES)).select(list(contract.columns)),
+        quarantine=marked.filter(pl.col(_PASSES).not_())
+        .drop(_PASSES)
+        .with_columns(failed_check_names(checks).alias(FAILED_CHECKS)),
+        rows_in=marked.select(pl.len().alias("rows")),
+    )
+
+
+def check_threshold(
+    *, rows_in: int, rows_quarantined: int, max_fraction: float, where: str
+) -> None:
+    if rows_in == 0 or rows_quarantined == 0:
+        return
+    fraction = rows_quarantined / rows_in
+    if fraction > max_fraction:
+        raise QuarantineThresholdError(
+            f"{rows_quarantined} of {rows_in} rows ({fraction:.2%}) failed row checks, "
+            f"above the dataset's limit of {max_fraction:.2%}",
+            where=where,
+        )
