@@ -2,13 +2,14 @@
 
 One ``google.cloud.storage.Client`` is built per adapter and reused. Every call carries an
 explicit timeout and ``retry=None``: retries happen only in :mod:`worker.storage.retry`.
+The client is built by :mod:`worker.storage.gcs_client`; SDK errors that survive the
+retries are translated by :mod:`worker.storage.gcs_errors`.
 Large transfers move in ``chunk_size`` pieces; downloads are verified against the
 object's crc32c (or md5) before the file appears at its destination.
 
 Conditional writes (the manifest commit) always go out as one single-request upload,
 because fake-gcs-server ignores ``ifGenerationMatch`` on resumable uploads (see
-``docs/storage.md``). SDK errors are translated into :mod:`worker.errors` here, at the
-boundary, and nowhere else.
+``docs/storage.md``).
 """
 
 from __future__ import annotations
@@ -19,30 +20,25 @@ import hashlib
 import mimetypes
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-import requests
 import structlog
 from google.api_core import exceptions as api_exceptions
-from google.auth.credentials import AnonymousCredentials
-
-# google-cloud-storage ships no py.typed marker; its objects are typed Any at this boundary.
-from google.cloud import storage  # type: ignore[import-untyped]
 
 from worker.errors import (
     CommitConflictError,
     ConfigurationError,
     InputNotFoundError,
-    OutputNotWritableError,
     StorageError,
     TransientStorageError,
-    WorkerError,
 )
 from worker.storage.base import ObjectInfo
 from worker.storage.digests import StreamDigest
+from worker.storage.gcs_client import make_client
+from worker.storage.gcs_errors import translate_sdk_errors
 from worker.storage.retry import RetryPolicy, call_with_retries
 from worker.storage.uris import GCS_SCHEME, parse_uri
 
@@ -52,30 +48,9 @@ MIB = 1024 * 1024
 DEFAULT_CHUNK_SIZE = 8 * MIB
 SINGLE_REQUEST_UPLOAD_LIMIT = 8 * MIB
 """Largest body google-cloud-storage sends as one multipart request; above it, resumable."""
-EMULATOR_DEFAULT_PROJECT = "local-project"
 _CHUNK_GRANULARITY = 256 * 1024  # the JSON API wants chunk sizes in multiples of 256 KiB
 
 _log = structlog.get_logger(__name__)
-
-
-def _make_client(project: str | None, emulator_host: str | None) -> Any:
-    host = emulator_host or os.environ.get("STORAGE_EMULATOR_HOST")
-    if not host:
-        client = storage.Client(project=project) if project else storage.Client()
-    else:
-        endpoint = host if "://" in host else f"http://{host}"
-        # google-auth declares no annotations on AnonymousCredentials.__init__.
-        anonymous = AnonymousCredentials()  # type: ignore[no-untyped-call]
-        client = storage.Client(
-            project=project or EMULATOR_DEFAULT_PROJECT,
-            credentials=anonymous,
-            client_options={"api_endpoint": endpoint},
-        )
-    # Since 3.17 the client fetches each bucket's metadata on a background thread, with
-    # its own retries, to label traces. That is traffic and retrying outside our control;
-    # the client skips it when this cache is falsy.
-    client._bucket_metadata_cache = None
-    return client
 
 
 def _split(uri: str, *, object_required: bool = True) -> tuple[str, str]:
@@ -109,27 +84,6 @@ def _under(name: str, key: str) -> bool:
     return not prefix or name == prefix or name.startswith(prefix + "/")
 
 
-@contextlib.contextmanager
-def _sdk_errors(action: str, uri: str, *, writing: bool) -> Iterator[None]:
-    """Translate what the retry loop let through (non-transient failures) into worker.errors."""
-    try:
-        yield
-    except WorkerError:
-        raise
-    except (api_exceptions.Forbidden, api_exceptions.Unauthorized) as exc:
-        error = OutputNotWritableError if writing else StorageError
-        raise error(f"{action}: permission denied (HTTP {exc.code})", where=uri) from exc
-    except api_exceptions.NotFound as exc:
-        error = OutputNotWritableError if writing else StorageError
-        raise error(f"{action}: bucket or object not found (HTTP 404)", where=uri) from exc
-    except api_exceptions.GoogleAPICallError as exc:
-        raise StorageError(f"{action} failed: HTTP {exc.code} {exc.message}", where=uri) from exc
-    except requests.exceptions.RequestException as exc:
-        raise StorageError(f"{action} failed: {type(exc).__name__}: {exc}", where=uri) from exc
-    except OSError as exc:
-        raise StorageError(f"{action} failed locally: {exc}", where=uri) from exc
-
-
 class GcsStorage:
     """Storage over Google Cloud Storage (``gs://bucket/key``)."""
 
@@ -154,7 +108,7 @@ class GcsStorage:
         if timeout_s <= 0:
             raise ConfigurationError(f"GCS timeout_s must be positive, got {timeout_s}")
         self._owns_client = client is None
-        self._client = _make_client(project, emulator_host) if client is None else client
+        self._client = make_client(project, emulator_host) if client is None else client
         self._timeout = timeout_s
         self._chunk_size = chunk_size
         self._policy = retry_policy or RetryPolicy()
@@ -162,7 +116,7 @@ class GcsStorage:
     def _call(
         self, action: str, uri: str, attempt: Callable[[int], T], *, writing: bool = False
     ) -> T:
-        with _sdk_errors(action, uri, writing=writing):
+        with translate_sdk_errors(action, uri, writing=writing):
             return call_with_retries(attempt, policy=self._policy, action=action, uri=uri)
 
     def stat(self, uri: str) -> ObjectInfo | None:

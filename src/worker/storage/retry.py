@@ -5,7 +5,8 @@ google-cloud-storage call it wraps, so a call is never retried twice over by two
 that know nothing of each other.
 
 A failure is *transient* when the same request may succeed later: HTTP 408, 429 and
-500/502/503/504, timeouts, and connections that were refused, reset or aborted. Every
+500/502/503/504, timeouts, connections that were refused, reset or aborted, and bytes
+that arrived corrupted (digest mismatch). Every
 other failure (400, 401, 403, 404, 412 ...) is returned to the caller at once, to be
 translated into the :mod:`worker.errors` tree. When the bounded attempts run out, the last
 transient failure becomes a :class:`~worker.errors.TransientStorageError`, so the message
@@ -26,6 +27,9 @@ import structlog
 import urllib3.exceptions
 from google.api_core import exceptions as api_exceptions
 from google.auth import exceptions as auth_exceptions
+
+# google-cloud-storage ships no py.typed marker.
+from google.cloud.storage.exceptions import DataCorruption  # type: ignore[import-untyped]
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from worker.errors import TransientStorageError
@@ -46,6 +50,8 @@ _TRANSIENT_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     urllib3.exceptions.ProtocolError,
     urllib3.exceptions.TimeoutError,
     auth_exceptions.TransportError,
+    # The client compares an upload's digest with the one the server computed.
+    DataCorruption,
 )
 
 _log = structlog.get_logger(__name__)

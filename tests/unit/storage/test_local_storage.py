@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from multiprocessing.synchronize import Barrier
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,14 +68,48 @@ def test_conditional_write_checks_the_generation(store: LocalStorage, tmp_path: 
     assert store.read_bytes(uri) == (b"two", second)
 
 
-def _race(uri: str, expected: int, payload: bytes, barrier: Barrier, results: object) -> None:
-    store = LocalStorage()
-    barrier.wait()
-    try:
-        store.write_bytes(uri, payload, if_generation_match=expected)
-        results.put("won")  # type: ignore[attr-defined]
-    except CommitConflictError:
-        results.put("conflict")  # type: ignore[attr-defined]
+# Each racer imports and builds its storage first, reports ready, then spins until the
+# parent creates the go-file, so both conditional writes start within a millisecond.
+_RACER = """
+import sys, time
+from pathlib import Path
+from worker.errors import CommitConflictError
+from worker.storage.local import LocalStorage
+
+uri, expected, payload, ready, go = sys.argv[1:6]
+store = LocalStorage()
+Path(ready).touch()
+while not Path(go).exists():
+    time.sleep(0.001)
+try:
+    store.write_bytes(uri, payload.encode(), if_generation_match=int(expected))
+    print("won")
+except CommitConflictError:
+    print("conflict")
+"""
+
+
+def _start_racers(uri: str, expected: int, sync_dir: Path, count: int) -> list[str]:
+    go = sync_dir / "go"
+    racers = []
+    for i in range(count):
+        argv = [uri, str(expected), f"writer-{i}", str(sync_dir / f"ready-{i}"), str(go)]
+        racers.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _RACER, *argv], stdout=subprocess.PIPE, text=True
+            )
+        )
+    deadline = time.monotonic() + 60
+    while not all((sync_dir / f"ready-{i}").exists() for i in range(count)):
+        assert time.monotonic() < deadline, "racer processes did not start"
+        time.sleep(0.005)
+    go.touch()
+    outcomes = []
+    for racer in racers:
+        out, _ = racer.communicate(timeout=60)
+        assert racer.returncode == 0
+        outcomes.append(out.strip())
+    return outcomes
 
 
 @pytest.mark.parametrize("existing", [False, True], ids=["create", "overwrite"])
@@ -83,25 +118,13 @@ def test_two_processes_racing_one_conditional_write_exactly_one_wins(
 ) -> None:
     uri = str(tmp_path / "partition" / "_manifest.json")
     expected = LocalStorage().write_bytes(uri, b"base") if existing else 0
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(2)
-    results = ctx.Queue()
-    writers = [
-        ctx.Process(target=_race, args=(uri, expected, f"writer-{i}".encode(), barrier, results))
-        for i in range(2)
-    ]
-    for writer in writers:
-        writer.start()
-    for writer in writers:
-        writer.join(timeout=60)
-        assert writer.exitcode == 0
-    outcomes = sorted(results.get(timeout=5) for _ in writers)
-    results.close()
-    results.join_thread()
-    assert outcomes == ["conflict", "won"]
+    sync_dir = tmp_path / "sync"
+    sync_dir.mkdir()
+    outcomes = _start_racers(uri, expected, sync_dir, count=2)
+    assert sorted(outcomes) == ["conflict", "won"]
     data = LocalStorage().read_bytes(uri)
     assert data is not None
-    assert data[0] in (b"writer-0", b"writer-1")
+    assert data[0] == f"writer-{outcomes.index('won')}".encode()
 
 
 def test_list_is_recursive_sorted_and_skips_temp_files(store: LocalStorage, tmp_path: Path) -> None:

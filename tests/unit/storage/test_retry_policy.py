@@ -8,6 +8,7 @@ import pytest
 import requests
 import urllib3.exceptions
 from google.api_core import exceptions as api_exceptions
+from google.cloud.storage.exceptions import DataCorruption
 
 from worker.errors import (
     CommitConflictError,
@@ -35,6 +36,7 @@ TRANSIENT = [
     http.client.RemoteDisconnected("Remote end closed connection"),
     TimeoutError("timed out"),
     TransientStorageError("checksum mismatch", where="gs://b/x"),
+    DataCorruption(None, "upload digest differs"),
 ]
 
 PERMANENT = [
