@@ -1,0 +1,15 @@
+"""Context annotations for handler signatures (``msg: PubSubMessage``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from faststream import Context
+
+from worker.pubsub.broker.broker import PubSubBroker as _PubSubBroker
+from worker.pubsub.message import PubSubMessage as _PubSubMessage
+
+PubSubMessage = Annotated[_PubSubMessage, Context("message")]
+PubSubBrokerAnnotation = Annotated[_PubSubBroker, Context("broker")]
+
+__all__ = ("PubSubBrokerAnnotation", "PubSubMessage")

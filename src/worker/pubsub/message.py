@@ -1,0 +1,84 @@
+"""The message a handler sees: FastStream's ``StreamMessage`` over one Pub/Sub delivery."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+import sys
+from typing import Any
+
+from faststream.exceptions import HandlerException
+from faststream.message import StreamMessage
+
+from worker.pubsub.transport.base import DEAD_LETTER_ATTRIBUTE_PREFIX, Delivery
+
+MAX_ACK_EXTENSION_S = 600
+"""Pub/Sub refuses ack deadlines beyond ten minutes."""
+
+
+class PubSubMessage(StreamMessage[Delivery]):
+    """A received Pub/Sub message.
+
+    ``ack`` acks; ``nack`` gives it back at once (modify ack deadline 0; the subscription's
+    retry policy decides when it comes again); ``reject`` sends it to the subscriber's
+    ``dead_letter_topic`` (original bytes and attributes plus ``dead-letter-*`` attributes,
+    then ack) or, without one, nacks so the subscription's dead-letter policy applies.
+    """
+
+    dead_letter_topic: str | None = None
+
+    @property
+    def attributes(self) -> Mapping[str, str]:
+        return self.raw_message.attributes
+
+    @property
+    def publish_time(self) -> datetime:
+        return self.raw_message.publish_time
+
+    @property
+    def ordering_key(self) -> str:
+        return self.raw_message.ordering_key
+
+    @property
+    def delivery_attempt(self) -> int | None:
+        """1, 2, ... when the subscription has a dead-letter policy; otherwise None."""
+        return self.raw_message.delivery_attempt
+
+    @property
+    def subscription(self) -> str:
+        return self.raw_message.subscription
+
+    async def extend_lease(self, seconds: float) -> None:
+        """Ask for ``seconds`` more (capped at 600) before Pub/Sub may redeliver."""
+        await self.raw_message.modify_ack_deadline(max(1, min(MAX_ACK_EXTENSION_S, round(seconds))))
+
+    async def ack(self, **_: Any) -> None:
+        if self.committed is None:
+            await self.raw_message.ack()
+        await super().ack()
+
+    async def nack(self, **_: Any) -> None:
+        if self.committed is None:
+            await self.raw_message.nack()
+        await super().nack()
+
+    async def reject(self, *, attributes: Mapping[str, str] | None = None, **_: Any) -> None:
+        """Dead-letter now, adding ``attributes`` (``RejectMessage(attributes=...)``)."""
+        if self.committed is None:
+            if self.dead_letter_topic:
+                why = {**_error_attributes(), **(attributes or {})}
+                await self.raw_message.dead_letter(self.dead_letter_topic, why)
+            else:
+                await self.raw_message.nack()
+        await super().reject()
+
+
+def _error_attributes() -> dict[str, str]:
+    """The error being handled while the message is rejected (AckPolicy.REJECT_ON_ERROR)."""
+    error = sys.exc_info()[1]
+    if error is None or isinstance(error, HandlerException):
+        return {}
+    return {
+        f"{DEAD_LETTER_ATTRIBUTE_PREFIX}error-type": type(error).__name__,
+        f"{DEAD_LETTER_ATTRIBUTE_PREFIX}error-message": str(error)[:1024],
+    }

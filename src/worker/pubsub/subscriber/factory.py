@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from faststream._internal.endpoint.subscriber.call_item import CallsCollection
+
+from worker.pubsub.subscriber.config import (
+    PubSubSubscriberConfig,
+    PubSubSubscriberSpecificationConfig,
+)
+from worker.pubsub.subscriber.specification import PubSubSubscriberSpecification
+from worker.pubsub.subscriber.usecase import PubSubSubscriber
+
+if TYPE_CHECKING:
+    from faststream.middlewares import AckPolicy
+
+    from worker.pubsub.broker.config import PubSubBrokerConfig
+    from worker.pubsub.specs import SubscriptionSpec
+    from worker.pubsub.transport.base import StreamOptions
+
+
+def create_subscriber(
+    *,
+    spec: SubscriptionSpec,
+    stream_options: StreamOptions,
+    max_workers: int,
+    ack_policy: AckPolicy,
+    no_reply: bool,
+    config: PubSubBrokerConfig,
+    title_: str | None,
+    description_: str | None,
+    include_in_schema: bool,
+) -> PubSubSubscriber:
+    if max_workers < 1:
+        msg = f"max_workers of subscriber {spec.name!r} must be >= 1, got {max_workers}"
+        raise ValueError(msg)
+    subscriber_config = PubSubSubscriberConfig(
+        spec=spec,
+        stream_options=stream_options,
+        max_workers=max_workers,
+        no_reply=no_reply,
+        _outer_config=config,
+        _ack_policy=ack_policy,
+    )
+    calls = CallsCollection[Any]()
+    specification = PubSubSubscriberSpecification(
+        config,
+        PubSubSubscriberSpecificationConfig(
+            spec=spec,
+            title_=title_,
+            description_=description_,
+            include_in_schema=include_in_schema,
+        ),
+        calls,
+    )
+    return PubSubSubscriber(subscriber_config, specification, calls)

@@ -1,0 +1,204 @@
+"""A Pub/Sub subscriber: one stream, ``max_workers`` handler tasks, supervision, drain.
+
+Deliveries arrive on the event loop (see the transports), wait in an inbox and are
+handled by ``max_workers`` tasks. Flow control (``max_messages``/``max_bytes``) bounds
+what is leased at all; ``max_workers`` bounds what runs at once.
+
+Shutdown: stop taking new work, let running handlers finish within
+``graceful_timeout``, nack everything still in hand (never ack what was not processed),
+then close the stream, which flushes the acks and nacks already issued. The stream is
+closed last on purpose: closing Google's streaming pull stops its ack dispatcher, so
+in-flight handlers' acks would be lost. Flow control keeps the stream from sending more
+than the budget meanwhile.
+
+Reconnect: when the stream ends on its own (emulator restart, NOT_FOUND, retries
+exhausted), it is reopened with exponential backoff; when the broker provisioned before,
+the subscriber's resources are re-created first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from faststream._internal.endpoint.subscriber import SubscriberUsecase
+from faststream.exceptions import FeatureNotSupportedException
+from typing_extensions import override
+
+from worker.errors import WorkerError
+from worker.pubsub.parser import PubSubParser
+from worker.pubsub.provision import provision
+from worker.pubsub.publisher.fake import PubSubFakePublisher
+from worker.pubsub.specs import ResourceSet, SubscriptionSpec, resources_for
+from worker.pubsub.subscriber.specification import with_prefix
+from worker.pubsub.transport.base import Delivery, Stream
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Sequence
+
+    from faststream._internal.endpoint.publisher import PublisherProto
+    from faststream._internal.endpoint.subscriber import SubscriberSpecification
+    from faststream._internal.endpoint.subscriber.call_item import CallsCollection
+    from faststream.message import StreamMessage
+
+    from worker.pubsub.broker.config import PubSubBrokerConfig
+    from worker.pubsub.message import PubSubMessage
+    from worker.pubsub.subscriber.config import PubSubSubscriberConfig
+
+
+class PubSubSubscriber(SubscriberUsecase[Delivery]):
+    _outer_config: PubSubBrokerConfig
+
+    def __init__(
+        self,
+        config: PubSubSubscriberConfig,
+        specification: SubscriberSpecification[Any, Any],
+        calls: CallsCollection[Delivery],
+    ) -> None:
+        parser = PubSubParser(config.spec.dead_letter_topic)
+        config.parser = parser.parse_message
+        config.decoder = parser.decode_message
+        super().__init__(config, specification, calls)
+        self._declared = config.spec
+        self.stream_options = config.stream_options
+        self.max_workers = config.max_workers
+        self._inbox: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._in_hand: set[Delivery] = set()
+        self._stream: Stream | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.stream_restarts = 0
+        """How many times the stream was reopened after ending on its own."""
+
+    @property
+    def spec(self) -> SubscriptionSpec:
+        """The subscription, with any router prefix applied."""
+        return with_prefix(self._declared, self._outer_config.prefix)
+
+    @property
+    def subscription(self) -> str:
+        return self.spec.name
+
+    def resources(self) -> ResourceSet:
+        return resources_for(self.spec)
+
+    @override
+    async def start(self) -> None:
+        parser = PubSubParser(self.spec.dead_letter_topic)
+        self._parser = parser.parse_message
+        self._decoder = parser.decode_message
+        await super().start()
+        if self.calls:
+            self._stopping = False
+            self._inbox = asyncio.Queue()
+            self._stream = self._open_stream()
+            self._tasks = [asyncio.create_task(self._supervise())]
+            self._tasks += [asyncio.create_task(self._work()) for _ in range(self.max_workers)]
+        self._post_start()
+
+    def _open_stream(self) -> Stream:
+        transport = self._outer_config.transport
+        return transport.open_stream(self.subscription, self.stream_options, self._receive)
+
+    def _receive(self, delivery: Delivery) -> None:
+        delivery.on_settled(self._in_hand.discard)
+        self._in_hand.add(delivery)
+        self._inbox.put_nowait(delivery)
+
+    async def _work(self) -> None:
+        inbox = self._inbox
+        while True:
+            delivery = await inbox.get()
+            if not delivery.settled:
+                # While stopping, ``consume`` skips it: it stays in hand and is nacked.
+                await self.consume(delivery)
+
+    async def _supervise(self) -> None:
+        first, ceiling = self._outer_config.reconnect_backoff
+        delay = first
+        loop = asyncio.get_running_loop()
+        while True:
+            stream = self._stream
+            if stream is None:
+                return
+            opened_at = loop.time()
+            outcome = await stream.wait_closed()
+            if self._stopping:
+                return
+            if loop.time() - opened_at > ceiling:
+                delay = first
+            self._log(
+                logging.WARNING,
+                f"stream of {self.subscription} ended ({outcome or 'closed by the server'}); "
+                f"reopening in {delay:g}s",
+                extra=self.get_log_context(None),
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, ceiling)
+            if self._outer_config.provisioned and self._outer_config.reprovision_on_reconnect:
+                try:
+                    await provision(
+                        self._outer_config.transport.admin, self.resources(), dry_run=False
+                    )
+                except WorkerError as error:
+                    self._log(
+                        logging.WARNING,
+                        f"re-provisioning {self.subscription} failed: {error}",
+                        extra=self.get_log_context(None),
+                    )
+                    self._stream = _EndedStream(error)
+                    continue
+            self._stream = self._open_stream()
+            self.stream_restarts += 1
+
+    @override
+    async def stop(self) -> None:
+        self._stopping = True
+        await super().stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for delivery in list(self._in_hand):
+            with contextlib.suppress(WorkerError):
+                await delivery.nack()
+        self._in_hand.clear()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.close()
+
+    def _make_response_publisher(
+        self, message: StreamMessage[Delivery]
+    ) -> Sequence[PublisherProto]:
+        return (PubSubFakePublisher(self._outer_config.producer, topic=message.reply_to),)
+
+    @override
+    async def get_one(self, *, timeout: float = 5.0) -> PubSubMessage | None:
+        msg = "get_one is not supported: declare a handler instead"
+        raise FeatureNotSupportedException(msg)
+
+    @override
+    def __aiter__(self) -> AsyncIterator[PubSubMessage]:
+        msg = "iterating a subscriber is not supported: declare a handler instead"
+        raise FeatureNotSupportedException(msg)
+
+    def get_log_context(self, message: StreamMessage[Delivery] | None) -> dict[str, str]:
+        return {
+            "subscription": self.subscription,
+            "message_id": getattr(message, "message_id", ""),
+        }
+
+
+class _EndedStream:
+    """Stands in for a stream that could not be opened, so the supervisor retries."""
+
+    def __init__(self, error: BaseException) -> None:
+        self._error = error
+
+    async def wait_closed(self) -> BaseException | None:
+        return self._error
+
+    async def close(self) -> None:
+        return None

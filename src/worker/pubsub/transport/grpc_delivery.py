@@ -1,0 +1,158 @@
+"""Bridge from Google's streaming-pull threads into the event loop.
+
+The client library hands each leased message to a *scheduler*. Its default one runs the
+callback on a thread pool; :class:`LoopScheduler` instead queues messages and wakes the
+event loop once per burst, so no worker thread is spent and the loop is never blocked.
+Lease extension, flow control and ordering stay with the library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from google.api_core import exceptions as google_exceptions
+from google.cloud.pubsub_v1.subscriber.exceptions import AcknowledgeError
+from google.cloud.pubsub_v1.subscriber.message import Message
+from google.cloud.pubsub_v1.subscriber.scheduler import Scheduler
+
+from worker.errors import AckFailedError, BrokerError, TransientBrokerError
+from worker.pubsub.transport.base import Delivery, PublishFunc
+
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
+    google_exceptions.ServiceUnavailable,
+    google_exceptions.DeadlineExceeded,
+    google_exceptions.InternalServerError,
+    google_exceptions.Aborted,
+    google_exceptions.ResourceExhausted,
+    google_exceptions.Unknown,
+    google_exceptions.GatewayTimeout,
+    google_exceptions.RetryError,
+)
+
+
+def translate_error(error: BaseException, where: str) -> BrokerError:
+    """Map a Google client error to the worker's tree (the adapter boundary)."""
+    if isinstance(error, BrokerError):
+        return error
+    text = f"{type(error).__name__}: {error}"
+    if isinstance(error, TRANSIENT_ERRORS):
+        return TransientBrokerError(text, where=where)
+    return BrokerError(text, where=where)
+
+
+class GrpcDelivery(Delivery):
+    __slots__ = ("_message",)
+
+    def __init__(self, message: Message, subscription: str, forward: PublishFunc) -> None:
+        super().__init__(subscription, forward)
+        self._message = message
+
+    @property
+    def message_id(self) -> str:
+        message_id: str = self._message.message_id
+        return message_id
+
+    @property
+    def data(self) -> bytes:
+        data: bytes = self._message.data
+        return data
+
+    @property
+    def attributes(self) -> Mapping[str, str]:
+        attributes: Mapping[str, str] = self._message.attributes
+        return attributes
+
+    @property
+    def ordering_key(self) -> str:
+        key: str = self._message.ordering_key
+        return key
+
+    @property
+    def publish_time(self) -> datetime:
+        published: datetime = self._message.publish_time
+        return published
+
+    @property
+    def delivery_attempt(self) -> int | None:
+        attempt: int | None = self._message.delivery_attempt
+        return attempt
+
+    async def _ack(self) -> None:
+        if not self._message.exactly_once_enabled:
+            self._message.ack()
+            return
+        try:
+            await asyncio.wrap_future(self._message.ack_with_response())
+        except AcknowledgeError as error:
+            msg = f"ack of message {self.message_id} refused: {error.error_code}"
+            raise AckFailedError(msg, where=self.subscription) from error
+
+    async def _nack(self) -> None:
+        self._message.nack()
+
+    async def modify_ack_deadline(self, seconds: int) -> None:
+        if seconds <= 0:
+            await self.nack()
+        else:
+            self._message.modify_ack_deadline(seconds)
+
+
+class LoopScheduler(Scheduler):  # type: ignore[misc]  # the library ships no type hints
+    """Hands messages from the library's consumer thread to the event loop in bursts."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, on_message: Callable[[Message], None]
+    ) -> None:
+        self._loop = loop
+        self._on_message = on_message
+        self._requests: queue.Queue[Any] = queue.Queue()
+        self._lock = threading.Lock()
+        self._pending: deque[Message] = deque()
+        self._wakeup_scheduled = False
+        self._open = True
+
+    @property
+    def queue(self) -> queue.Queue[Any]:
+        """The library's ack/nack/lease request queue (read by its dispatcher thread)."""
+        return self._requests
+
+    def schedule(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        # The library's wrapped callback only adds error logging around ours; the loop
+        # side calls ``on_message`` directly and does its own error handling.
+        message = args[0]
+        with self._lock:
+            if not self._open:
+                message.nack()
+                return
+            self._pending.append(message)
+            if self._wakeup_scheduled:
+                return
+            self._wakeup_scheduled = True
+        try:
+            self._loop.call_soon_threadsafe(self._drain)
+        except RuntimeError:
+            # The loop is closed: give the messages back instead of losing their leases.
+            for dropped in self.shutdown():
+                dropped.nack()
+
+    def _drain(self) -> None:
+        with self._lock:
+            batch = list(self._pending)
+            self._pending.clear()
+            self._wakeup_scheduled = False
+        for message in batch:
+            self._on_message(message)
+
+    def shutdown(self, await_msg_callbacks: bool = False) -> list[Message]:
+        """Stop accepting; messages not yet handed to the loop go back to the library."""
+        with self._lock:
+            self._open = False
+            dropped = list(self._pending)
+            self._pending.clear()
+        return dropped
