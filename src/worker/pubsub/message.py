@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from datetime import datetime
-import sys
 from typing import Any
 
 from faststream.exceptions import HandlerException
