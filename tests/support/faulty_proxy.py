@@ -6,6 +6,7 @@ at ``proxy.url`` and script what goes wrong::
     with FaultyProxy(upstream="127.0.0.1:4443") as proxy:
         proxy.inject(Fault.UNAVAILABLE, times=2)           # the next two requests get 503
         proxy.inject(Fault.RESET, when=lambda method, path: method == "POST")
+        proxy.inject(Fault.STALL)                          # hold one request past a timeout
         ...
         assert proxy.faults_served() == 3
 
@@ -64,6 +65,8 @@ class Fault(enum.Enum):
     """Forward, let upstream act, then reset: the request happened but its answer is lost."""
     CORRUPT_BODY = "corrupt-body"
     """Forward, then flip the last byte of a non-empty response body."""
+    STALL = "stall"
+    """Hold the request for ``stall_s`` seconds (a client timeout), then close without answering."""
 
 
 _STATUS_FAULTS = {Fault.UNAVAILABLE: 503, Fault.RATE_LIMITED: 429, Fault.INTERNAL_ERROR: 500}
@@ -86,11 +89,15 @@ class ProxiedRequest:
 class FaultyProxy:
     """Reverse proxy to ``upstream`` (``host:port``) that injects scripted faults."""
 
-    def __init__(self, upstream: str, *, upstream_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, upstream: str, *, upstream_timeout_s: float = 30.0, stall_s: float = 5.0
+    ) -> None:
         host, _, port = upstream.removeprefix("http://").partition(":")
         self.upstream_host = host
         self.upstream_port = int(port or 80)
         self.upstream_timeout_s = upstream_timeout_s
+        self.stall_s = stall_s
+        self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._requests: list[ProxiedRequest] = []
@@ -111,6 +118,7 @@ class FaultyProxy:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()  # releases stalled requests at once
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
@@ -234,6 +242,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return
         if fault is Fault.RESET:
             self._reset()
+            return
+        if fault is Fault.STALL:
+            proxy.stopping.wait(proxy.stall_s)
+            self.close_connection = True
             return
         status, reason, headers, data = self._forward(body)
         if fault is Fault.RESET_AFTER_FORWARD:

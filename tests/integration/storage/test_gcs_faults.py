@@ -101,3 +101,14 @@ def test_a_conditional_write_whose_answer_was_lost_is_recognised_as_ours(
         None,
     ]
     assert proxied.read_bytes(uri) == (manifest, generation)
+
+
+def test_a_stalled_request_times_out_and_is_retried(
+    proxy: FaultyProxy, fast_retries: RetryPolicy, bucket: str
+) -> None:
+    uri = f"gs://{bucket}/in/slow.json"
+    with GcsStorage(emulator_host=proxy.url, retry_policy=fast_retries, timeout_s=0.5) as store:
+        store.write_bytes(uri, b"{}")
+        proxy.inject(Fault.STALL)
+        assert store.read_bytes(uri) is not None
+    assert [r.fault for r in proxy.requests][-2:] == [Fault.STALL, None]
