@@ -74,7 +74,7 @@ class MemoryConsumer:
 
 
 class MemoryDelivery(Delivery):
-    __slots__ = ("_consumer", "_entry", "_owner", "_timer", "expires_at")
+    __slots__ = ("_attempt", "_consumer", "_entry", "_owner", "_timer", "expires_at")
 
     def __init__(
         self,
@@ -89,6 +89,7 @@ class MemoryDelivery(Delivery):
         self._consumer = consumer
         self._timer: TimerHandle | None = None
         self.expires_at = 0.0
+        self._attempt = entry.attempts
 
     @property
     def message_id(self) -> str:
@@ -112,7 +113,7 @@ class MemoryDelivery(Delivery):
 
     @property
     def delivery_attempt(self) -> int | None:
-        return self._entry.attempts if self._owner.spec.dead_letter_topic else None
+        return self._attempt if self._owner.spec.dead_letter_topic else None
 
     async def _ack(self) -> None:
         self._owner.ack(self)
