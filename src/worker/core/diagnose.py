@@ -20,9 +20,11 @@ from worker.errors import InputFormatError
 _CSV_COLUMN = re.compile(r"at column '(?P<column>[^']+)'")
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+def _summary(exc: BaseException, limit: int = 300) -> str:
+    """Polars' message without its generic hints, on one line, bounded in length."""
+    text = str(exc).split("\n\nYou might want to try", 1)[0]
+    text = " ".join(text.split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _parsed(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -87,8 +89,8 @@ def explain_read_failure(
                 break
     if culprit is None:
         uris = ", ".join(scanned.uri for scanned in inputs)
-        return InputFormatError(f"reading the inputs failed: {_first_line(exc)}", where=uris)
-    message = f"unreadable {dataset.input_format.kind}: {_first_line(cause)}"
+        return InputFormatError(f"reading the inputs failed: {_summary(exc)}", where=uris)
+    message = f"unreadable {dataset.input_format.kind}: {_summary(cause)}"
     column_match = _CSV_COLUMN.search(str(cause))
     options = dataset.input_format
     if isinstance(options, Csv) and column_match:

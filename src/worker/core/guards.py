@@ -17,6 +17,7 @@ from worker.core.formats import Csv, InputLimits
 from worker.errors import InputFormatError
 
 CHUNK_BYTES = 1024**2
+_PACKED_CHUNK_BYTES = 64 * 1024
 _SNIFF_BYTES = 8192
 _MAGIC = (
     (b"PAR1", "parquet"),
@@ -62,16 +63,18 @@ def gunzip(src: Path, dest: Path, limits: InputLimits, *, where: str) -> None:
     consumed = produced = 0
     try:
         with src.open("rb") as packed, dest.open("wb") as out:
-            while chunk := packed.read(CHUNK_BYTES):
-                consumed += len(chunk)
+            while chunk := packed.read(_PACKED_CHUNK_BYTES):
                 data = chunk
                 while data:
                     piece = inflater.decompress(data, CHUNK_BYTES)
+                    # Count only the packed bytes zlib actually used, so the ratio is exact.
+                    consumed += len(data) - len(inflater.unconsumed_tail)
                     produced += len(piece)
                     _check_inflation(produced, consumed, limits, where=where)
                     out.write(piece)
                     data = inflater.unconsumed_tail
                     if inflater.eof and inflater.unused_data:
+                        consumed -= len(inflater.unused_data)
                         data = inflater.unused_data + data
                         inflater = zlib.decompressobj(32 + zlib.MAX_WBITS)
             out.write(inflater.flush())

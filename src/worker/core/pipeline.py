@@ -118,12 +118,19 @@ def process_partition(task: PartitionTask, ports: Ports) -> PartitionResult:
         attempt.run_id = compute_run_id(dataset, task.partition, inputs)
         log = log.bind(run_id=attempt.run_id)
         committed, generation = read_manifest_versioned(ports.storage, attempt.part_uri)
-        if committed is not None and committed.run_id == attempt.run_id and not task.force:
+        up_to_date = committed is not None and committed.run_id == attempt.run_id
+        if task.dry_run:
+            why = _why_run(task, committed)
+            verdict = "would skip: already committed" if up_to_date and not task.force else why
+            return attempt.result("dry-run", reason=verdict)
+        if committed is not None and up_to_date and not task.force:
             log.info("partition.skipped", reason="already committed with this run id")
             return _skipped(attempt, committed)
-        if task.dry_run:
-            return attempt.result("dry-run", reason=_why_run(task, committed))
-        log.info("partition.started", inputs=len(inputs), reason=_why_run(task, committed))
+        log.info(
+            "partition.started",
+            inputs=len(inputs),
+            reason=_why_run(task, committed).removeprefix("would run: "),
+        )
         result = _run(attempt, generation)
     except WorkerError as exc:
         _note_failure(attempt, exc, log)
@@ -149,10 +156,10 @@ def process_partition(task: PartitionTask, ports: Ports) -> PartitionResult:
 
 def _why_run(task: PartitionTask, committed: Manifest | None) -> str:
     if committed is None:
-        return "no committed manifest"
-    if task.force and committed.run_id:
-        return f"forced (committed run {committed.run_id} has the same inputs)"
-    return f"inputs or dataset version changed since committed run {committed.run_id}"
+        return "would run: no committed manifest"
+    if task.force:
+        return f"would run: forced (over committed run {committed.run_id})"
+    return f"would run: inputs or dataset version changed since committed run {committed.run_id}"
 
 
 def _skipped(attempt: _Attempt, committed: Manifest) -> PartitionResult:
