@@ -75,7 +75,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: fl
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise ConfigurationError(
-                f"emulator exited with code {proc.returncode}; log: {log}", where=url
+                f"server exited with code {proc.returncode}; log: {log}", where=url
             )
         with (
             contextlib.suppress(urllib.error.URLError, OSError),
@@ -84,7 +84,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: fl
             return
         time.sleep(0.2)
     raise ConfigurationError(
-        f"emulator did not become ready in {timeout_s:.0f}s; log: {log}", where=url
+        f"server did not become ready in {timeout_s:.0f}s; log: {log}", where=url
     )
 
 
@@ -102,6 +102,10 @@ class ManagedProcess:
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
     def stop(self, timeout_s: float = 10.0) -> None:
         if self.proc.poll() is not None:
@@ -137,6 +141,32 @@ def _spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[
             env={**os.environ, **env},
             start_new_session=True,
         )
+
+
+def start_process(
+    name: str,
+    argv: list[str],
+    *,
+    port: int,
+    log: Path,
+    ready_url: str,
+    env: dict[str, str] | None = None,
+    timeout_s: float = 60.0,
+) -> ManagedProcess:
+    """Start ``argv`` in its own session and wait until ``ready_url`` answers 2xx/3xx.
+
+    For servers of our own (``worker serve``) next to the emulators; a process that exits
+    or never becomes ready is killed and reported with its log.
+    """
+    extra = env or {}
+    proc = _spawn(argv, log, extra)
+    managed = ManagedProcess(name, proc, port, log, argv, extra)
+    try:
+        _wait_http(ready_url, proc, log, timeout_s)
+    except BaseException:
+        managed.kill()
+        raise
+    return managed
 
 
 def start_pubsub_emulator(
