@@ -161,13 +161,13 @@ class PubSubSubscriber(SubscriberUsecase[Delivery]):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        for delivery in list(self._in_hand):
-            with contextlib.suppress(WorkerError):
-                await delivery.nack()
+        # Marked settled so nothing acks them late; the stream nacks them once it has
+        # stopped pulling (nacking earlier could get them redelivered to us at once).
+        unsettled = [d for d in list(self._in_hand) if d.mark_settled()]
         self._in_hand.clear()
         stream, self._stream = self._stream, None
         if stream is not None:
-            await stream.close()
+            await stream.close(unsettled)
 
     def _make_response_publisher(
         self, message: StreamMessage[Delivery]
@@ -200,5 +200,7 @@ class _EndedStream:
     async def wait_closed(self) -> BaseException | None:
         return self._error
 
-    async def close(self) -> None:
-        return None
+    async def close(self, unsettled: Sequence[Delivery] = ()) -> None:
+        for delivery in unsettled:
+            with contextlib.suppress(WorkerError):
+                await delivery._nack()

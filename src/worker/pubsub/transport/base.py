@@ -107,7 +107,7 @@ class Delivery(ABC):
     def on_settled(self, callback: Callable[[Delivery], None]) -> None:
         self._on_settled = callback
 
-    def _mark_settled(self) -> bool:
+    def mark_settled(self) -> bool:
         if self.settled:
             return False
         self.settled = True
@@ -116,12 +116,12 @@ class Delivery(ABC):
         return True
 
     async def ack(self) -> None:
-        if self._mark_settled():
+        if self.mark_settled():
             await self._ack()
 
     async def nack(self) -> None:
         """Give the message back now: redelivered subject to the retry policy."""
-        if self._mark_settled():
+        if self.mark_settled():
             await self._nack()
 
     async def dead_letter(self, topic: str, extra_attributes: Mapping[str, str]) -> None:
@@ -156,8 +156,8 @@ class Stream(Protocol):
         """Wait until the stream ends; the error that ended it, None when closed by us."""
         ...
 
-    async def close(self) -> None:
-        """Stop pulling and flush pending acks/nacks."""
+    async def close(self, unsettled: Sequence[Delivery] = ()) -> None:
+        """Stop pulling, give ``unsettled`` back (nack) once no more can arrive, flush."""
         ...
 
 

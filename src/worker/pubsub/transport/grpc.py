@@ -18,6 +18,7 @@ from google.cloud.pubsub_v1.subscriber.message import Message
 from worker.errors import BrokerError
 from worker.pubsub.transport.base import (
     BatchSettings,
+    Delivery,
     DeliveryCallback,
     OutgoingMessage,
     StreamOptions,
@@ -56,17 +57,18 @@ class GrpcStream:
             max_messages=options.max_messages,
             max_lease_duration=options.max_lease_duration_s,
         )
+        self._scheduler = LoopScheduler(self._loop, self._on_message)
         self._future: concurrent.futures.Future[Any] = client.subscribe(
             path,
             callback=self._on_message,
             flow_control=flow_control,
-            scheduler=LoopScheduler(self._loop, self._on_message),
+            scheduler=self._scheduler,
         )
         self._future.add_done_callback(self._on_done)
 
     def _on_message(self, message: Message) -> None:
         if self._closing:
-            message.nack()
+            self._scheduler.give_back([message])
             return
         self._deliver(GrpcDelivery(message, self._subscription, self._forward))
 
@@ -88,9 +90,14 @@ class GrpcStream:
     async def wait_closed(self) -> BaseException | None:
         return await asyncio.shield(self._ended)
 
-    async def close(self) -> None:
-        """Cancel the pull and wait until the library has flushed its acks and nacks."""
+    async def close(self, unsettled: Sequence[Delivery] = ()) -> None:
+        """Cancel the pull and wait until the library has flushed its acks and nacks.
+
+        The library nacks what its scheduler gives back after the stream has stopped,
+        so ``unsettled`` messages go back without being redelivered to us meanwhile.
+        """
         self._closing = True
+        self._scheduler.give_back([d.message for d in unsettled if isinstance(d, GrpcDelivery)])
         self._future.cancel()
         await self.wait_closed()
 

@@ -47,60 +47,60 @@ def translate_error(error: BaseException, where: str) -> BrokerError:
 
 
 class GrpcDelivery(Delivery):
-    __slots__ = ("_message",)
+    __slots__ = ("message",)
 
     def __init__(self, message: Message, subscription: str, forward: PublishFunc) -> None:
         super().__init__(subscription, forward)
-        self._message = message
+        self.message = message
 
     @property
     def message_id(self) -> str:
-        message_id: str = self._message.message_id
+        message_id: str = self.message.message_id
         return message_id
 
     @property
     def data(self) -> bytes:
-        data: bytes = self._message.data
+        data: bytes = self.message.data
         return data
 
     @property
     def attributes(self) -> Mapping[str, str]:
-        attributes: Mapping[str, str] = self._message.attributes
+        attributes: Mapping[str, str] = self.message.attributes
         return attributes
 
     @property
     def ordering_key(self) -> str:
-        key: str = self._message.ordering_key
+        key: str = self.message.ordering_key
         return key
 
     @property
     def publish_time(self) -> datetime:
-        published: datetime = self._message.publish_time
+        published: datetime = self.message.publish_time
         return published
 
     @property
     def delivery_attempt(self) -> int | None:
-        attempt: int | None = self._message.delivery_attempt
+        attempt: int | None = self.message.delivery_attempt
         return attempt
 
     async def _ack(self) -> None:
-        if not self._message.exactly_once_enabled:
-            self._message.ack()
+        if not self.message.exactly_once_enabled:
+            self.message.ack()
             return
         try:
-            await asyncio.wrap_future(self._message.ack_with_response())
+            await asyncio.wrap_future(self.message.ack_with_response())
         except AcknowledgeError as error:
             msg = f"ack of message {self.message_id} refused: {error.error_code}"
             raise AckFailedError(msg, where=self.subscription) from error
 
     async def _nack(self) -> None:
-        self._message.nack()
+        self.message.nack()
 
     async def modify_ack_deadline(self, seconds: int) -> None:
         if seconds <= 0:
             await self.nack()
         else:
-            self._message.modify_ack_deadline(seconds)
+            self.message.modify_ack_deadline(seconds)
 
 
 class LoopScheduler(Scheduler):  # type: ignore[misc]  # the library ships no type hints
@@ -114,6 +114,7 @@ class LoopScheduler(Scheduler):  # type: ignore[misc]  # the library ships no ty
         self._requests: queue.Queue[Any] = queue.Queue()
         self._lock = threading.Lock()
         self._pending: deque[Message] = deque()
+        self._given_back: list[Message] = []
         self._wakeup_scheduled = False
         self._open = True
 
@@ -149,10 +150,20 @@ class LoopScheduler(Scheduler):  # type: ignore[misc]  # the library ships no ty
         for message in batch:
             self._on_message(message)
 
+    def give_back(self, messages: list[Message]) -> None:
+        """Messages the library should nack when it shuts down (after pulling stopped)."""
+        with self._lock:
+            if self._open:
+                self._given_back.extend(messages)
+                return
+        for message in messages:
+            message.nack()
+
     def shutdown(self, await_msg_callbacks: bool = False) -> list[Message]:
-        """Stop accepting; messages not yet handed to the loop go back to the library."""
+        """Stop accepting; undelivered and given-back messages go back to the library."""
         with self._lock:
             self._open = False
-            dropped = list(self._pending)
+            dropped = [*self._pending, *self._given_back]
             self._pending.clear()
+            self._given_back.clear()
         return dropped

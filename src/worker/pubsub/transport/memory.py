@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from worker.errors import BrokerError
 from worker.pubsub.specs import SubscriptionSpec
 from worker.pubsub.transport.base import (
+    Delivery,
     DeliveryCallback,
     OutgoingMessage,
     StreamOptions,
@@ -24,6 +25,7 @@ from worker.pubsub.transport.base import (
 from worker.pubsub.transport.clock import Clock, LoopClock
 from worker.pubsub.transport.memory_subscription import (
     MemoryConsumer,
+    MemoryDelivery,
     MemorySubscription,
     StoredMessage,
 )
@@ -114,9 +116,12 @@ class MemoryStream:
     async def wait_closed(self) -> BaseException | None:
         return await asyncio.shield(self._closed)
 
-    async def close(self) -> None:
+    async def close(self, unsettled: Sequence[Delivery] = ()) -> None:
         if self._subscription is not None:
             self._subscription.detach(self._consumer)
+            for delivery in unsettled:
+                if isinstance(delivery, MemoryDelivery):
+                    self._subscription.nack(delivery)
         if not self._closed.done():
             self._closed.set_result(None)
 
