@@ -16,6 +16,8 @@ from worker.errors import ConfigurationError
 
 BrokerKind = Literal["pubsub", "memory"]
 LogFormat = Literal["auto", "json", "console"]
+EventEncoding = Literal["json", "avro"]
+TraceExporterName = Literal["none", "console"]
 
 
 class TopicNames(BaseSettings):
@@ -65,6 +67,17 @@ class Settings(BaseSettings):
     max_messages: int = Field(default=4, ge=1)
     shutdown_grace_s: float = Field(default=25.0, ge=0)
     health_port: int = Field(default=8080, ge=1, le=65535)
+    health_host: str = Field(
+        # Cloud Run and container health checks reach the server from outside the loopback.
+        default="0.0.0.0",  # noqa: S104
+        description="Address `worker serve` binds its health and metrics server to.",
+    )
+    event_encoding: EventEncoding = Field(
+        default="json", description="Encoding of the events the worker publishes: json or avro."
+    )
+    trace_exporter: TraceExporterName = Field(
+        default="none", description="Where `worker serve` sends spans: none or console."
+    )
     push_auth_token: SecretStr | None = Field(
         default=None, description="Shared secret a push subscription must present."
     )

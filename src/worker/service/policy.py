@@ -3,7 +3,9 @@
 success → ack; transient (retryable) → nack, so the subscription's retry policy backs off;
 permanent (cannot decode, schema mismatch, unroutable, bad input data, forbidden path,
 unknown dataset named by a message) → dead-letter with the reason, then ack; anything
-unknown → nack, with the subscription's dead-letter policy as the backstop.
+unknown → nack, with the subscription's dead-letter policy as the backstop. A valid message
+that asks for no work (a storage event other than "finalized") raises
+:class:`MessageIgnored` and is acked as ``ignored``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ PERMANENT: tuple[type[WorkerError], ...] = (MessageError, InputDataError, Config
 """Errors that a redelivery of the same message cannot fix."""
 
 
+class MessageIgnored(Exception):
+    """Raised while decoding a message that is valid but asks for no work."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     fate: Fate
@@ -35,6 +45,8 @@ def decide(error: BaseException | None) -> Verdict:
     """Map the outcome of handling one message to its fate."""
     if error is None:
         return Verdict("ack", "processed")
+    if isinstance(error, MessageIgnored):
+        return Verdict("ignored", error.reason)
     if isinstance(error, WorkerError):
         if error.retryable:
             return Verdict("nack", error.reason)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from worker import errors
-from worker.service.policy import decide
+from worker.service.policy import MessageIgnored, decide
 
 
 def test_success_is_acked() -> None:
@@ -47,3 +47,9 @@ def test_transient_and_unknown_errors_are_nacked(error: BaseException) -> None:
 
 def test_unknown_errors_say_so() -> None:
     assert decide(KeyError("x")).reason == "unexpected"
+
+
+def test_ignored_messages_are_acked_as_ignored_with_their_reason() -> None:
+    verdict = decide(MessageIgnored("OBJECT_DELETE: only finalized objects start work"))
+    assert verdict.fate == "ignored"
+    assert verdict.reason.startswith("OBJECT_DELETE")

@@ -1,0 +1,175 @@
+"""The worker service: a FastStream app that turns messages into committed partitions.
+
+``worker serve`` runs it (so does ``faststream run worker.service.app:app``). The app is
+built by :func:`create_app` from one :class:`Settings`; :func:`build_service` returns it
+together with the handles an in-process caller needs (``worker demo``, tests, ``worker
+publish`` on the memory broker): the broker, a ``publish_file_arrived`` entry,
+``wait_idle`` and the completions and fates seen so far.
+
+Subscribers (each ``<topic>-worker`` with its ``<topic>-dlq``, retry and dead-letter policy):
+
+- ``file-arrived``: normalize → route → process the partition → publish ``partition-completed``;
+- ``backfill-requested``: plan the range → one ``partition-requested`` per partition to run;
+- ``partition-requested``: process the partition → publish ``partition-completed``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from faststream._internal.types import CustomCallable
+from faststream.asgi import AsgiFastStream
+from faststream.middlewares import AckPolicy
+
+from worker import __version__
+from worker.core.model import Ports
+from worker.events import BackfillRequested, FileArrived, PartitionCompleted, PartitionRequested
+from worker.observability.metrics import WorkerMetrics
+from worker.pubsub import PubSubBroker, PubSubMessage, PubSubRouter, PubSubSubscriber
+from worker.runtime import build_ports, utc_now
+from worker.service.decoders import decode_backfill, decode_file_arrived, decode_partition
+from worker.service.flows import Flows
+from worker.service.handle import WorkerService
+from worker.service.health import health_routes
+from worker.service.settle import Settler
+from worker.settings import Settings, load_settings
+
+
+def _broker_for(settings: Settings) -> PubSubBroker:
+    return PubSubBroker(
+        project=settings.project,
+        in_memory=settings.broker == "memory",
+        graceful_timeout=settings.shutdown_grace_s,
+        # FastStream's own received/processed lines stay at debug: the service writes one
+        # line per fate instead.
+        log_level=logging.DEBUG,
+    )
+
+
+def build_service(
+    settings: Settings,
+    *,
+    broker: PubSubBroker | None = None,
+    metrics: WorkerMetrics | None = None,
+    ports: Ports | None = None,
+) -> WorkerService:
+    """The app and its in-process handles, wired from ``settings``.
+
+    ``broker``, ``metrics`` and ``ports`` replace what settings would build (an in-process
+    caller sharing its own broker or storage, tests injecting faults)."""
+    broker = broker or _broker_for(settings)
+    metrics = metrics or WorkerMetrics()
+    topics = settings.topics
+    service = WorkerService(settings=settings, broker=broker, metrics=metrics)
+    consumed = (topics.file_arrived, topics.backfill_requested, topics.partition_requested)
+    settler = Settler(
+        broker,
+        metrics,
+        dead_letter_topics={
+            settings.subscription_for(topic): settings.dead_letter_topic_for(topic)
+            for topic in consumed
+        },
+        worker_version=__version__,
+        clock=utc_now,
+        on_settled=service.record_fate,
+    )
+    router = PubSubRouter(middlewares=[settler], ack_policy=AckPolicy.MANUAL)
+    completed = router.publisher(
+        topics.partition_completed,
+        schema=PartitionCompleted,
+        title=f"{topics.partition_completed}:publish",
+        description="A partition is committed (event id = run id; re-announced identically "
+        "for duplicates).",
+    )
+    requested = router.publisher(
+        topics.partition_requested,
+        schema=PartitionRequested,
+        title=f"{topics.partition_requested}:publish",
+        description="One partition of a backfill, fanned out so every replica shares the load.",
+    )
+    ports = ports or build_ports(settings)
+    flows = Flows(
+        ports,
+        metrics,
+        completed=completed,
+        requested=requested,
+        encoding=settings.event_encoding,
+        lease_extension_s=settings.ack_deadline_s,
+        on_completed=service.record_completion,
+    )
+    subscriber = functools.partial(_subscriber, router, settings)
+
+    @subscriber(topics.file_arrived, decode_file_arrived, "A file landed: recompute its partition.")
+    async def on_file_arrived(event: FileArrived, message: PubSubMessage) -> None:
+        await flows.file_arrived(event, message)
+
+    @subscriber(topics.backfill_requested, decode_backfill, "Fan a date range out.")
+    async def on_backfill_requested(event: BackfillRequested) -> None:
+        await flows.backfill_requested(event)
+
+    @subscriber(topics.partition_requested, decode_partition, "Compute one partition.")
+    async def on_partition_requested(event: PartitionRequested, message: PubSubMessage) -> None:
+        await flows.partition_requested(event, message)
+
+    broker.include_router(router)
+    service.app = AsgiFastStream(
+        broker,
+        asgi_routes=health_routes(broker, metrics),
+        asyncapi_path="/docs/asyncapi",
+        after_shutdown=[functools.partial(_close_storage, ports.storage)],
+    )
+    service.ports = ports
+    return service
+
+
+def _subscriber(
+    router: PubSubRouter,
+    settings: Settings,
+    topic: str,
+    decoder: CustomCallable,
+    description: str,
+) -> PubSubSubscriber:
+    return router.subscriber(
+        settings.subscription_for(topic),
+        topic=topic,
+        dead_letter_topic=settings.dead_letter_topic_for(topic),
+        max_delivery_attempts=settings.max_delivery_attempts,
+        retry_backoff=(settings.retry_min_backoff_s, settings.retry_max_backoff_s),
+        ack_deadline=settings.ack_deadline_s,
+        max_messages=settings.max_messages,
+        decoder=decoder,
+        description=description,
+    )
+
+
+def _close_storage(storage: object) -> None:
+    close = getattr(storage, "close", None)
+    if callable(close):
+        close()
+
+
+def create_app(settings: Settings | None = None) -> AsgiFastStream:
+    """The ASGI FastStream app; settings are read from the environment when not given."""
+    return build_service(settings or load_settings()).app
+
+
+@functools.cache
+def _edge_app() -> AsgiFastStream:
+    """The process's app for ``faststream run``: configure logging and tracing, then build."""
+    from worker.observability.tracing import configure_tracing
+    from worker.runtime import configure
+
+    settings = load_settings()
+    configure(settings)
+    configure_tracing(settings.trace_exporter)
+    return create_app(settings)
+
+
+def __getattr__(name: str) -> Any:
+    # ``app`` is built on first access, not at import: importing this module (tests, the
+    # CLI, AsyncAPI generation) must not read the environment or open clients.
+    if name == "app":
+        return _edge_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
