@@ -10,7 +10,13 @@ import typer
 
 from worker.cli.common import register_command, worker_command
 from worker.cli.render import backfill_progress, console, plan_table, print_json, summary_table
-from worker.core.backfill import BackfillSummary, Checkpoint, checkpoint_path, run_backfill
+from worker.core.backfill import (
+    BackfillSummary,
+    Checkpoint,
+    checkpoint_path,
+    prestart_workers,
+    run_backfill,
+)
 from worker.core.partitions import (
     PlannedPartition,
     date_range,
@@ -91,6 +97,8 @@ def backfill(
     shard_of = parse_shard(
         os.environ.get("CLOUD_RUN_TASK_INDEX"), os.environ.get("CLOUD_RUN_TASK_COUNT")
     )
+    if not dry_run:
+        prestart_workers(parallel)
     from worker.core.load import partition_state
     from worker.runtime import build_ports, configure, state_dir
 
