@@ -11,7 +11,7 @@ import typer
 
 from worker import __version__
 
-COMMAND_MODULES: tuple[str, ...] = ("run", "backfill", "datasets", "sample_data", "status", "dlq")
+COMMAND_MODULES: tuple[str, ...] = ("run", "backfill", "datasets", "sample_data", "status", "dlq", "demo")
 
 app = typer.Typer(
     name="worker",

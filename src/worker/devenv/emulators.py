@@ -123,6 +123,10 @@ class ManagedProcess:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
+    def wait_ready(self, url: str, timeout_s: float = 60.0) -> None:
+        """Wait until ``url`` answers 2xx/3xx; a process that exits first is reported."""
+        _wait_http(url, self.proc, self.log, timeout_s)
+
     def restart(self, timeout_s: float = 60.0) -> None:
         """Stop and start the same server again on the same port."""
         self.stop()
@@ -143,30 +147,16 @@ def _spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[
         )
 
 
-def start_process(
-    name: str,
-    argv: list[str],
-    *,
-    port: int,
-    log: Path,
-    ready_url: str,
-    env: dict[str, str] | None = None,
-    timeout_s: float = 60.0,
+def spawn_process(
+    name: str, argv: list[str], *, port: int, log: Path, env: dict[str, str] | None = None
 ) -> ManagedProcess:
-    """Start ``argv`` in its own session and wait until ``ready_url`` answers 2xx/3xx.
+    """Start ``argv`` in its own session, without waiting (see ``wait_ready``).
 
-    For servers of our own (``worker serve``) next to the emulators; a process that exits
-    or never becomes ready is killed and reported with its log.
+    For servers of our own (``worker serve``) next to the emulators: the caller can
+    adopt the process before the (long) wait, so an interrupt never leaks it.
     """
     extra = env or {}
-    proc = _spawn(argv, log, extra)
-    managed = ManagedProcess(name, proc, port, log, argv, extra)
-    try:
-        _wait_http(ready_url, proc, log, timeout_s)
-    except BaseException:
-        managed.kill()
-        raise
-    return managed
+    return ManagedProcess(name, _spawn(argv, log, extra), port, log, argv, extra)
 
 
 def start_pubsub_emulator(
