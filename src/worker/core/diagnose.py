@@ -13,11 +13,11 @@ from collections.abc import Sequence
 import polars as pl
 
 from worker.core.datasets import Dataset
-from worker.core.extract import ScannedInput
+from worker.core.extract import ScannedInput, parse_temporal
 from worker.core.formats import Csv
 from worker.errors import InputFormatError
 
-_CSV_COLUMN = re.compile(r"at column '(?P<column>[^']+)'")
+_CSV_COLUMN = re.compile(r"(?:at|in) column '(?P<column>[^']+)'")
 
 
 def _summary(exc: BaseException, limit: int = 300) -> str:
@@ -27,12 +27,10 @@ def _summary(exc: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _parsed(column: str, dtype: pl.DataType) -> pl.Expr:
+def _parsed(column: str, dtype: pl.DataType, options: Csv) -> pl.Expr:
     raw = pl.col(column)
-    if isinstance(dtype, pl.Datetime):
-        return raw.str.to_datetime(strict=False, time_unit=dtype.time_unit)
-    if dtype == pl.Date():
-        return raw.str.to_date(strict=False)
+    if dtype.is_temporal():
+        return parse_temporal(raw, dtype, options.datetime_format, strict=False)
     if dtype == pl.Boolean():
         return pl.when(raw.str.to_lowercase().is_in(["true", "false"])).then(True)
     return raw.cast(dtype, strict=False)
@@ -54,7 +52,7 @@ def _offending_csv_row(
                 glob=False,
             )
             .select("row", column)
-            .filter(pl.col(column).is_not_null() & _parsed(column, dtype).is_null())
+            .filter(pl.col(column).is_not_null() & _parsed(column, dtype, options).is_null())
             .head(1)
             .collect()
         )

@@ -64,19 +64,34 @@ def _scan_csv(
     contract = dataset.input_contract
     if not header:
         return pl.LazyFrame(schema=_lineage_schema(contract))
-    return pl.scan_csv(
+    typed = {name: contract.columns[name] for name in header if name in contract.columns}
+    temporal = {name: dtype for name, dtype in typed.items() if dtype.is_temporal()}
+    frame = pl.scan_csv(
         path,
         separator=options.separator,
         quote_char=options.quote_char,
         null_values=list(options.null_values),
         infer_schema=False,
-        schema_overrides={
-            name: contract.columns[name] for name in header if name in contract.columns
-        },
+        schema_overrides={name: dtype for name, dtype in typed.items() if name not in temporal},
         row_index_name=SOURCE_ROW,
         row_index_offset=1,
         glob=False,
     )
+    return frame.with_columns(
+        parse_temporal(pl.col(name), dtype, options.datetime_format, strict=True).alias(name)
+        for name, dtype in temporal.items()
+    )
+
+
+def parse_temporal(text: pl.Expr, dtype: pl.DataType, fmt: str | None, *, strict: bool) -> pl.Expr:
+    """Text to a Date/Datetime/Time/Duration column of ``dtype``."""
+    if isinstance(dtype, pl.Datetime):
+        return text.str.to_datetime(fmt, time_unit=dtype.time_unit, strict=strict)
+    if dtype == pl.Date():
+        return text.str.to_date(fmt, strict=strict)
+    if dtype == pl.Time():
+        return text.str.to_time(fmt, strict=strict)
+    return text.cast(dtype, strict=strict)
 
 
 def _scan_jsonl(path: Path, contract: Contract, where: str) -> pl.LazyFrame:

@@ -47,6 +47,10 @@ class Csv:
     encoding: str = "utf-8"
     null_values: tuple[str, ...] = ("",)
     quote_char: str | None = '"'
+    datetime_format: str | None = None
+    """strftime format of Datetime/Date columns; None infers it from the first value. Either
+    way temporal text is parsed after the scan, which is several times faster than the CSV
+    reader's per-value datetime parsing."""
 
     kind: ClassVar[str] = "csv"
     extensions: ClassVar[tuple[str, ...]] = (".csv", ".tsv", ".txt")
@@ -73,6 +77,7 @@ class Csv:
             "encoding": self.encoding,
             "null_values": list(self.null_values),
             "quote_char": self.quote_char,
+            "datetime_format": self.datetime_format,
         }
 
 

@@ -17,7 +17,7 @@ from core_support import (
     write_input,
 )
 
-from worker.core.formats import Csv, InputLimits, JsonLines, Parquet
+from worker.core.formats import Avro, Csv, InputLimits, JsonLines, Parquet
 from worker.core.load import partition_state
 from worker.core.model import PartitionTask
 from worker.core.pipeline import process_partition
@@ -191,3 +191,16 @@ def test_a_failure_is_recorded_and_reported_by_partition_state(tmp_path: Path) -
     assert state.run_id is not None
     assert len(state.run_id) == 16
     assert (partition_dir(tmp_path) / "_last_failure.json").is_file()
+
+
+def test_unparseable_timestamp_in_csv_names_file_row_and_column(tmp_path: Path) -> None:
+    text = orders_rows(5).write_csv(datetime_format="%Y-%m-%dT%H:%M:%S")
+    bad = text.replace("2024-03-05T03:03:00", "yesterday")
+    write_input(tmp_path / "landing", "a.csv", bad.encode())
+    _fails(tmp_path, InputFormatError, r"column 'placed_at', data row 3 \(line 4\): 'yesterday'")
+
+
+def test_corrupt_avro_names_the_file(tmp_path: Path) -> None:
+    data = encode(orders_rows(50), Avro())
+    write_input(tmp_path / "landing", "a.avro", data[:200] + b"\xff" * 50)
+    _fails(tmp_path, InputFormatError, r"unreadable Avro.*a\.avro", input_format=Avro())

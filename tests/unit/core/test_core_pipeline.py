@@ -218,6 +218,7 @@ def test_stages_are_wrapped_and_heartbeats_sent(tmp_path: Path) -> None:
     process_partition(TASK, ports)
     assert stages == ["extract", "validate", "transform", "load"]
     assert len(beats) == 4
+    assert list((tmp_path / "work").iterdir()) == []  # scratch space is cleaned up
 
 
 def test_log_lines_carry_dataset_partition_run_id_and_counts(tmp_path: Path) -> None:
