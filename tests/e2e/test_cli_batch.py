@@ -142,6 +142,13 @@ def test_backfill_with_a_poisoned_day_exits_2_and_names_it(
     (line,) = error_lines(stderr)
     assert line.startswith("error: 1 of 3 partitions failed: 2024-01-02 (")
     assert "2024-01-02" in stdout, "the summary table lists the failed partition"
+    child_logs = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert any(
+        log.get("partition") == "2024-01-02"
+        and log.get("dataset") == "trips"
+        and log["backfill_id"]
+        for log in child_logs
+    ), "worker processes log JSON lines carrying dataset, partition and backfill id"
 
     assert not (
         cli.output / "trips" / "year=2024" / "month=01" / "day=02" / "_manifest.json"

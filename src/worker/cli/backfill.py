@@ -146,9 +146,11 @@ def backfill(
     if as_json:
         print_json(summary)
     else:
+        resumed = sum(outcome.resumed for outcome in summary.outcomes)
         title = (
-            f"{share}backfill {summary.backfill_id}: {len(summary.outcomes)} ran, "
-            f"{len(summary.failed)} failed, {len(summary.not_run)} skipped by plan"
+            f"{share}backfill {summary.backfill_id}: {len(summary.outcomes) - resumed} ran, "
+            f"{resumed} done earlier, {len(summary.failed)} failed, "
+            f"{len(summary.not_run)} skipped by plan"
         )
         out.print(summary_table(summary, title))
     if summary.failed:

@@ -65,7 +65,7 @@ def test_backfill_runs_the_range_and_reports_a_summary() -> None:
     sample(days=3)
     result = worker("backfill", *RANGE)
     assert result.exit_code == 0, result.stderr
-    assert "3 ran, 0 failed" in result.stdout
+    assert "3 ran, 0 done earlier, 0 failed, 0 skipped by plan" in result.stdout
     rows = table_rows(result.stdout)
     assert [rows[f"2024-01-0{day}"][1] for day in (1, 2, 3)] == ["committed"] * 3
     assert not list(Path(".worker").glob("backfill-*.json"))
