@@ -11,7 +11,16 @@ import typer
 
 from worker import __version__
 
-COMMAND_MODULES: tuple[str, ...] = ("run", "backfill", "datasets", "sample_data", "status", "dlq", "demo")
+COMMAND_MODULES: tuple[str, ...] = (
+    "run",
+    "backfill",
+    "datasets",
+    "sample_data",
+    "status",
+    "dlq",
+    "demo",
+    "dev",
+)
 
 app = typer.Typer(
     name="worker",

@@ -70,8 +70,10 @@ def _dead_letters_table(summary: DemoSummary) -> Table:
     table = Table(title="Dead letters (from the -dlq-keep subscriptions)", title_justify="left")
     for name in ("object", "reason", "error", "message"):
         table.add_column(name)
+    landing = summary.landing_uri.rstrip("/") + "/"
     for d in summary.dead_letters:
-        table.add_row(d.uri or "?", Text(d.reason, style="yellow"), d.error_type, d.message)
+        shown = d.uri.removeprefix(landing) if d.uri else "?"
+        table.add_row(shown, Text(d.reason, style="yellow"), d.error_type, d.message)
     return table
 
 

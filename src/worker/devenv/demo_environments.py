@@ -147,6 +147,7 @@ class EmulatedEnvironment:
         self.provisioner = provisioner or provision
         self.settings = base
         self.worker: ManagedProcess | None = None
+        self.worker_env: dict[str, str] = {}
         self._exit = contextlib.ExitStack()
         self._transport: Transport | None = None
         self._storage: Storage | None = None
@@ -186,23 +187,33 @@ class EmulatedEnvironment:
         bucket = parse_uri(self.settings.landing_uri).bucket
         await asyncio.to_thread(storage.ensure_bucket, bucket)
         port = free_port()
-        worker_env = {
+        self.worker_env = {
             **env,
             "WORKER_LOG_FORMAT": "json",
             "WORKER_HEALTH_HOST": "127.0.0.1",
             "WORKER_HEALTH_PORT": str(port),
         }
         progress(f"bucket gs://{bucket} ready; starting `worker serve` on 127.0.0.1:{port}")
-        self.worker = self.supervisor.adopt(self.launchers.worker(self.logs, worker_env, port))
+        self.worker = self.supervisor.adopt(self.launchers.worker(self.logs, self.worker_env, port))
 
-    def _worker(self) -> ManagedProcess:
+    def restart_worker(self) -> ManagedProcess:
+        """Stop ``worker serve`` by its PID and start it again on the same port."""
+        old = self.serving()
+        self.supervisor.release(old)
+        self.worker = self.supervisor.adopt(
+            self.launchers.worker(self.logs, self.worker_env, old.port)
+        )
+        return self.worker
+
+    def serving(self) -> ManagedProcess:
+        """The running ``worker serve`` process."""
         if self.worker is None:
             raise RuntimeError("the worker was not started")
         return self.worker
 
     async def ready(self) -> None:
         """Wait for ``/readyz`` of ``worker serve``."""
-        worker = self._worker()
+        worker = self.serving()
         url = f"http://{worker.host}/readyz"
         await asyncio.to_thread(worker.wait_ready, url, WORKER_READY_TIMEOUT_S)
 
