@@ -35,6 +35,7 @@ from worker.core.model import InputFingerprint, PartitionResult, PartitionTask, 
 from worker.core.sink import StagedPartition, run_pass
 from worker.core.validate import check_threshold, split
 from worker.errors import (
+    CommitConflictError,
     ContractError,
     EmptyPartitionError,
     StorageError,
@@ -279,6 +280,11 @@ def _commit(
 
 def _note_failure(attempt: _Attempt, exc: WorkerError, log: FilteringBoundLogger) -> None:
     if attempt.task.dry_run:
+        return
+    if isinstance(exc, CommitConflictError):
+        # Another run committed this partition: it is not failed, and the winner's cleanup
+        # may already have run, so a note written now would wrongly outlive it.
+        log.warning("partition.superseded", error=str(exc), stage=attempt.stage)
         return
     record = FailureRecord(
         dataset=attempt.dataset.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import textwrap
 from datetime import date
@@ -154,6 +155,7 @@ def test_dataset_refuses_checks_that_cannot_run_in_the_stream() -> None:
 
 def test_describe_lists_contract_checks_thresholds_and_rule() -> None:
     described = orders_dataset(version="7").describe()
+    assert json.loads(json.dumps(described)) == described  # `worker datasets --json` prints it
     assert described["name"] == "orders"
     assert described["version"] == "7"
     assert described["match"]["glob"] == "orders/{date}/*.csv*"

@@ -28,6 +28,7 @@ from worker.core.formats import Csv
 from worker.core.load import read_manifest
 from worker.core.model import PartitionResult, PartitionTask
 from worker.core.pipeline import process_partition
+from worker.errors import CommitConflictError
 from worker.storage.local import LocalStorage
 
 TASK = PartitionTask("orders", DAY)
@@ -162,3 +163,25 @@ def test_crash_between_data_write_and_commit_keeps_the_previous_state(tmp_path: 
     assert sorted(
         name for name in files_under(partition_dir(tmp_path)) if name.startswith("part-")
     ) == [f"part-{recovered.run_id}-00000.parquet"]
+
+
+def test_a_run_superseded_by_a_newer_commit_fails_without_a_failure_note(tmp_path: Path) -> None:
+    _land_files(tmp_path, [(4, 0)])
+    ports = make_ports(tmp_path)
+    real_commit = load.commit_manifest
+
+    def newer_run_commits_first(*args: object, **kwargs: object) -> object:
+        # While this run computed, a new file arrived and another worker committed it.
+        patch.setattr(load, "commit_manifest", real_commit)
+        _land_files(tmp_path, [(4, 0), (2, 0)])
+        process_partition(TASK, ports)
+        return real_commit(*args, **kwargs)  # type: ignore[arg-type]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(load, "commit_manifest", newer_run_commits_first)
+        with pytest.raises(CommitConflictError, match="another run committed first"):
+            process_partition(TASK, ports)
+    manifest = read_manifest(ports.storage, str(partition_dir(tmp_path)))
+    assert manifest is not None
+    assert manifest.rows_out == 6
+    assert not (partition_dir(tmp_path) / "_last_failure.json").exists()
