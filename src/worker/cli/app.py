@@ -20,6 +20,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dlq",
     "demo",
     "dev",
+    "serve",
+    "setup_cmd",
+    "publish",
 )
 
 app = typer.Typer(
