@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sample_data",
     "status",
     "dlq",
+    "docs_cmd",
     "demo",
     "dev",
     "serve",
