@@ -11,6 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Protocol
 
+from worker.errors import ConfigurationError
 from worker.events import BackfillRequested, ContentType, Event, FileArrived, encode
 from worker.observability.tracing import inject_context
 from worker.settings import EventEncoding
@@ -78,6 +79,11 @@ def backfill_event(
     requested_at: datetime,
 ) -> BackfillRequested:
     """A ``backfill-requested`` with a fresh backfill id (it names one operator request)."""
+    if end < start:
+        raise ConfigurationError(
+            f"end date {end.isoformat()} is before start date {start.isoformat()}",
+            where=f"backfill of {dataset}",
+        )
     return BackfillRequested.model_validate(
         {
             "backfill_id": f"bf-{uuid.uuid4().hex[:16]}",
