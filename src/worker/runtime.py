@@ -62,7 +62,9 @@ def build_ports(
     from worker.core.datasets import load_registry
 
     ports = Ports(
-        storage=StorageRouter(project=settings.project),
+        storage=StorageRouter(
+            project=settings.project, emulator_host=settings.storage_emulator_host
+        ),
         registry=load_registry(settings.dataset_modules),
         landing_uri=settings.landing_uri,
         output_uri=settings.output_uri,

@@ -17,8 +17,15 @@ if TYPE_CHECKING:
 class StorageRouter:
     """A Storage that forwards each call to the local or GCS adapter by the URI's scheme."""
 
-    def __init__(self, *, project: str | None = None, gcs: Storage | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        project: str | None = None,
+        gcs: Storage | None = None,
+        emulator_host: str | None = None,
+    ) -> None:
         self._project = project
+        self._emulator_host = emulator_host
         self._local = LocalStorage()
         self._gcs: Storage | GcsStorage | None = gcs
         self._owns_gcs = gcs is None
@@ -29,7 +36,7 @@ class StorageRouter:
         if self._gcs is None:
             from worker.storage.gcs import GcsStorage
 
-            self._gcs = GcsStorage(project=self._project)
+            self._gcs = GcsStorage(project=self._project, emulator_host=self._emulator_host)
         return self._gcs
 
     def stat(self, uri: str) -> ObjectInfo | None:
