@@ -4,12 +4,11 @@ PyYAML is only a development dependency, yet ``worker docs gen`` must work from 
 installed package, and the committed document must be byte-identical wherever it is
 generated. Mappings and sequences are written in block style, in the order given;
 strings are plain only when no YAML reader can take them for anything but a string,
-otherwise JSON-quoted (JSON string escapes are valid YAML double-quoted escapes).
+otherwise double-quoted with everything outside printable ASCII escaped.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -19,6 +18,8 @@ _PLAIN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9_.\-/]*( [A-Za-z0-9_.\-/]+)*")
 # Words YAML 1.1 readers (PyYAML among them) turn into booleans or null.
 _RESERVED_WORDS = frozenset({"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
 _INDENT = "  "
+_MAX_SIMPLE_KEY = 1000
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def dump_yaml(document: Mapping[str, object]) -> str:
@@ -31,7 +32,17 @@ def dump_yaml(document: Mapping[str, object]) -> str:
 def _string(text: str, pattern: re.Pattern[str]) -> str:
     if pattern.fullmatch(text) and text.lower() not in _RESERVED_WORDS:
         return text
-    return json.dumps(text)
+    return '"' + "".join(_escaped(char) for char in text) + '"'
+
+
+def _escaped(char: str) -> str:
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    code = ord(char)
+    if 0x20 <= code < 0x7F:
+        return char
+    # YAML's \u takes one code point (JSON's would need a surrogate pair above U+FFFF).
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _number(value: float) -> str:
@@ -74,6 +85,10 @@ def _mapping(mapping: Mapping[str, object], depth: int, lines: list[str]) -> Non
         if not isinstance(key, str):
             raise TypeError(f"YAML keys here must be strings, got {key!r}")
         label = _string(key, _PLAIN_KEY)
+        if len(label) > _MAX_SIMPLE_KEY:
+            # YAML limits implicit keys to 1024 characters; longer ones need "? key".
+            lines.append(f"{pad}? {label}")
+            label = ""
         if _is_block(value):
             lines.append(f"{pad}{label}:")
             _block(value, depth + 1, lines)
