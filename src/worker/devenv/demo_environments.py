@@ -95,15 +95,10 @@ class Launchers:
 
 
 async def provision(settings: Settings) -> None:
-    """Create every topic and subscription ``worker setup`` would (idempotent)."""
-    from worker.service.app import build_service
+    """What ``worker setup`` does: every topic, subscription and schema (idempotent)."""
+    from worker.service.provisioning import setup_pubsub
 
-    service = build_service(settings)
-    try:
-        await service.broker.provision()
-    finally:
-        await service.broker.stop()
-        await asyncio.to_thread(_close, service.ports.storage)
+    await setup_pubsub(settings, dry_run=False, keep_completed=False, schemas=True)
 
 
 def _close(storage: Storage) -> None:
