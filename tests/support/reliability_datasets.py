@@ -1,0 +1,48 @@
+"""Datasets the reliability suite registers (``WORKER_DATASETS=support.reliability_datasets``).
+
+The shipped ``trips`` dataset reads plain CSV only; these read gzipped CSV, Parquet and
+Avro, so that bombs, truncated Avro and Parquet of another schema reach a real reader.
+Their limits are small on purpose: a gzip bomb is refused after a few MiB, not 64 GiB.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+
+from worker.core.datasets import Dataset
+from worker.core.formats import Avro, Csv, InputLimits, Parquet
+from worker.core.matching import MatchRule
+
+SMALL_LIMITS = InputLimits(
+    max_decompressed_bytes=8 * 1024**2, max_header_bytes=64 * 1024, max_columns=64
+)
+
+
+class Reading(pa.DataFrameModel):
+    """A sensor reading: the same small contract for every format."""
+
+    reading_id: int = pa.Field(ge=1)
+    value: float
+
+    class Config:
+        strict = True
+
+
+def _readings(name: str, glob: str, input_format: Csv | Parquet | Avro) -> Dataset:
+    return Dataset(
+        name=name,
+        description=f"Sensor readings ({input_format.kind}) for the reliability suite.",
+        match=MatchRule(glob=glob),
+        input_model=Reading,
+        input_format=input_format,
+        limits=SMALL_LIMITS,
+        # An input that holds no rows is a producer's mistake here, not a quiet day.
+        allow_empty=False,
+    )
+
+
+DATASETS = [
+    _readings("readings_gz", "gz/{date}.csv.gz", Csv()),
+    _readings("readings_parquet", "parquet/{date}.parquet", Parquet()),
+    _readings("readings_avro", "avro/{date}.avro", Avro()),
+]

@@ -1,0 +1,219 @@
+"""A whole worker deployment on one machine, for the reliability suite.
+
+One :class:`Stack` is one Pub/Sub project on an emulator (its own project id, so the
+default topic names never collide between tests), a fake-gcs-server that publishes a real
+Cloud Storage notification for every upload, buckets ``landing`` and ``output``, and any
+number of ``worker serve`` subprocesses. Every process it starts is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from worker.devenv.emulators import ManagedProcess, free_port, spawn_process, start_fake_gcs_server
+
+WORKER = Path(sys.executable).with_name("worker")
+LANDING = "gs://landing"
+OUTPUT = "gs://output"
+READY_TIMEOUT_S = 120.0
+
+
+@contextlib.contextmanager
+def pubsub_host(host: str) -> Iterator[None]:
+    """Google's Pub/Sub clients read ``PUBSUB_EMULATOR_HOST`` when built: build them here."""
+    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
+    os.environ["PUBSUB_EMULATOR_HOST"] = host
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("PUBSUB_EMULATOR_HOST", None)
+        else:
+            os.environ["PUBSUB_EMULATOR_HOST"] = previous
+
+
+def wait_for(
+    condition: Callable[[], bool], within_s: float, what: str, every_s: float = 0.5
+) -> None:
+    """Poll ``condition``; fail naming ``what`` when ``within_s`` pass first."""
+    deadline = time.monotonic() + within_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {within_s:g}s waiting for {what}")
+        time.sleep(every_s)
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """One message pulled (and acked) from a subscription."""
+
+    data: bytes
+    attributes: dict[str, str]
+    message_id: str
+
+
+@dataclass
+class Stack:
+    root: Path
+    pubsub: str
+    """``host:port`` of the Pub/Sub emulator."""
+    project: str
+    storage_host: str = ""
+    """What the workers use as ``STORAGE_EMULATOR_HOST`` (a FaultyProxy may stand between)."""
+    extra_env: dict[str, str] = field(default_factory=dict)
+    gcs: ManagedProcess | None = None
+    workers: list[ManagedProcess] = field(default_factory=list)
+    _storage: Any = None
+
+    def start(self, *, keep_completed: bool = True) -> Stack:
+        logs = self.root / "logs"
+        self.gcs = start_fake_gcs_server(
+            logs,
+            pubsub_project=self.project,
+            pubsub_topic="file-arrived",
+            pubsub_emulator_host=self.pubsub,
+        )
+        self.storage_host = self.storage_host or f"http://{self.gcs.host}"
+        from worker.storage.gcs import GcsStorage
+
+        # The test's own client talks to fake-gcs-server directly, never through a proxy.
+        self._storage = GcsStorage(self.project, emulator_host=f"http://{self.gcs.host}")
+        for bucket in ("landing", "output"):
+            self._storage.ensure_bucket(bucket)
+        self.setup(keep_completed=keep_completed)
+        return self
+
+    def setup(self, *, keep_completed: bool = True) -> None:
+        """``worker setup`` as an operator runs it (idempotent)."""
+        args = ["setup", "--no-schemas"] + (["--keep-completed"] if keep_completed else [])
+        self.cli(*args, expect=0)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of every worker process: ours without WORKER_*, plus the stack."""
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("WORKER_", "CLOUD_RUN"))}
+        return base | {
+            "PUBSUB_EMULATOR_HOST": self.pubsub,
+            "STORAGE_EMULATOR_HOST": self.storage_host,
+            "WORKER_PROJECT": self.project,
+            "WORKER_BROKER": "pubsub",
+            "WORKER_LANDING_URI": LANDING,
+            "WORKER_OUTPUT_URI": OUTPUT,
+            "WORKER_WORKDIR": str(self.root / "scratch"),
+            "WORKER_LOG_FORMAT": "json",
+            "WORKER_RETRY_MIN_BACKOFF_S": "0.5",
+            "WORKER_RETRY_MAX_BACKOFF_S": "2",
+            "WORKER_SHUTDOWN_GRACE_S": "10",
+            "WORKER_HEALTH_HOST": "127.0.0.1",
+            **self.extra_env,
+        }
+
+    def cli(
+        self, *args: str, expect: int | None = None, timeout_s: float = 300.0, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [str(WORKER), *args],
+            cwd=self.root,
+            env=self.env | env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+        if expect is not None:
+            assert done.returncode == expect, (
+                f"worker {' '.join(args)} exited {done.returncode}, expected {expect}:\n"
+                f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+            )
+        return done
+
+    def spawn_worker(self, name: str = "worker", **env: str) -> ManagedProcess:
+        """A ``worker serve`` subprocess (not waited for: see :meth:`wait_ready`)."""
+        port = free_port()
+        argv = [str(WORKER), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        log = self.root / "logs" / f"{name}-{len(self.workers)}.log"
+        worker = spawn_process(name, argv, port=port, log=log, env=self.env | env)
+        self.workers.append(worker)
+        return worker
+
+    def start_worker(self, name: str = "worker", **env: str) -> ManagedProcess:
+        worker = self.spawn_worker(name, **env)
+        worker.wait_ready(f"http://{worker.host}/readyz", READY_TIMEOUT_S)
+        return worker
+
+    def upload(self, name: str, data: bytes) -> int:
+        """Put ``data`` at ``gs://landing/<name>``; fake-gcs-server notifies file-arrived."""
+        generation: int = self._storage.write_bytes(f"{LANDING}/{name}", data)
+        return generation
+
+    def read(self, uri: str) -> bytes | None:
+        found = self._storage.read_bytes(uri)
+        return None if found is None else found[0]
+
+    def list(self, prefix: str) -> list[str]:
+        return [info.uri for info in self._storage.list(prefix)]
+
+    def publish(self, topic: str, messages: list[tuple[bytes, dict[str, str]]]) -> list[str]:
+        from google.cloud.pubsub_v1 import PublisherClient
+
+        with pubsub_host(self.pubsub):
+            client = PublisherClient()
+        try:
+            path = client.topic_path(self.project, topic)
+            futures = [client.publish(path, data, **attrs) for data, attrs in messages]
+            return [future.result(timeout=60) for future in futures]
+        finally:
+            client.stop()
+
+    def pull(self, subscription: str, *, quiet_s: float = 2.0, max_s: float = 60.0) -> list[Pulled]:
+        """Pull and ack everything ``subscription`` holds, until it stays empty ``quiet_s``."""
+        from google.cloud.pubsub_v1 import SubscriberClient
+
+        with pubsub_host(self.pubsub):
+            client = SubscriberClient()
+        pulled: list[Pulled] = []
+        try:
+            path = client.subscription_path(self.project, subscription)
+            deadline = time.monotonic() + max_s
+            quiet_since = time.monotonic()
+            while time.monotonic() < deadline:
+                response = client.pull(
+                    request={"subscription": path, "max_messages": 500}, timeout=10
+                )
+                received = list(response.received_messages)
+                if not received:
+                    if time.monotonic() - quiet_since >= quiet_s:
+                        break
+                    time.sleep(0.2)
+                    continue
+                quiet_since = time.monotonic()
+                client.acknowledge(
+                    request={"subscription": path, "ack_ids": [r.ack_id for r in received]}
+                )
+                pulled += [
+                    Pulled(r.message.data, dict(r.message.attributes), r.message.message_id)
+                    for r in received
+                ]
+        finally:
+            client.close()
+        return pulled
+
+    def log_lines(self) -> str:
+        """Every worker's log so far (stdout and stderr)."""
+        return "\n".join(w.log.read_text(errors="replace") for w in self.workers if w.log.exists())
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.kill()
+        if self._storage is not None:
+            self._storage.close()
+        if self.gcs is not None:
+            self.gcs.stop()
