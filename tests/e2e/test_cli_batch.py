@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -82,6 +83,17 @@ def sample_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cli.landing
 
 
+def json_log_lines(stderr: str) -> list[dict[str, Any]]:
+    """The structured log lines on stderr (anything else there is not a log line)."""
+    found = []
+    for line in stderr.splitlines():
+        with contextlib.suppress(ValueError):
+            parsed = json.loads(line)
+            if isinstance(parsed, dict):
+                found.append(parsed)
+    return found
+
+
 def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
@@ -95,7 +107,7 @@ def test_sample_run_rerun_backfill_status(tmp_path: Path, sample_landing: Path) 
     assert first["status"] == "committed"
     assert first["rows_out"] > 0
     assert first["rows_in"] == first["rows_out"] + first["rows_quarantined"]
-    log_lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    log_lines = json_log_lines(stderr)
     assert any(
         {"dataset", "partition", "run_id"} <= line.keys() and line["run_id"] == first["run_id"]
         for line in log_lines
@@ -142,7 +154,7 @@ def test_backfill_with_a_poisoned_day_exits_2_and_names_it(
     (line,) = error_lines(stderr)
     assert line.startswith("error: 1 of 3 partitions failed: 2024-01-02 (")
     assert "2024-01-02" in stdout, "the summary table lists the failed partition"
-    child_logs = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    child_logs = json_log_lines(stderr)
     assert any(
         log.get("partition") == "2024-01-02"
         and log.get("dataset") == "trips"
