@@ -1,0 +1,70 @@
+"""What ships is pinned and audited, and secrets stay out of git.
+
+The container's non-root user is checked by tests/unit/deploy/test_deploy_dockerfile.py.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from support.reliability_results import record
+
+pytestmark = pytest.mark.reliability
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_dot_env_is_ignored_and_untracked() -> None:
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--quiet", ".env"], cwd=REPO, check=False, timeout=30
+    )
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", ".env", "**/.env"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout.split()
+    assert ignored.returncode == 0, ".env is not ignored by git"
+    assert tracked == [], f"secrets files tracked by git: {tracked}"
+    record("env-file-ignored", env_ignored="yes", env_files_tracked=len(tracked))
+
+
+def test_faststream_is_pinned_exactly_and_every_locked_package_has_a_version() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    lock = tomllib.loads((REPO / "uv.lock").read_text())
+    pins = [dep for dep in project["project"]["dependencies"] if dep.startswith("faststream")]
+    packages = lock["package"]
+    unversioned = [p["name"] for p in packages if not p.get("version")]
+    unsourced = [p["name"] for p in packages if not p.get("source")]
+    locked_faststream = {p["version"] for p in packages if p["name"] == "faststream"}
+
+    assert pins == ["faststream==0.7.8"]
+    assert locked_faststream == {"0.7.8"}
+    assert unversioned == [], f"uv.lock packages without a version: {unversioned}"
+    assert unsourced == [], f"uv.lock packages without a source: {unsourced}"
+    record(
+        "dependencies-pinned",
+        packages_locked=len(packages),
+        unversioned=len(unversioned),
+        faststream=locked_faststream.pop(),
+    )
+
+
+def test_make_lint_runs_pip_audit() -> None:
+    makefile = (REPO / "Makefile").read_text()
+    lint = re.search(r"^lint:.*?(?=^\S)", makefile, re.MULTILINE | re.DOTALL)
+    assert lint is not None, "Makefile has no lint target"
+    audit = [line.strip() for line in lint.group(0).splitlines() if "pip-audit" in line]
+    assert audit, "make lint does not run pip-audit"
+    assert "--strict" in audit[0]
+    assert (REPO / ".venv" / "bin" / "pip-audit").is_file(), (
+        "pip-audit is not installed (dev group)"
+    )
+    record("pip-audit-in-lint", pip_audit_commands=len(audit))
