@@ -1,10 +1,14 @@
 """What a dead letter says: why it failed, what it was about, where it came from.
 
 A dead letter (see :mod:`worker.events.deadletter`) is the original message, bytes and
-attributes unchanged, plus ``x-*`` error attributes. This module reads one without any
-network: the error description, the original message to replay, the topic it came from,
-and the dataset / object / partition it concerned, decoded with :mod:`worker.events`
-where the body allows and from attribute hints where it does not.
+attributes unchanged, plus ``x-*`` error attributes. When Pub/Sub's own dead-letter policy
+forwarded it instead (the worker kept nacking it until max delivery attempts), it carries
+Pub/Sub's ``CloudPubSubDeadLetter*`` attributes.
+
+This module reads one without any network: the error description, the original message
+to replay, the topic it came from, and the dataset / object / partition it concerned,
+decoded with :mod:`worker.events` where the body allows and from attribute hints where it
+does not.
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ from worker.events.wire import EVENT_TYPE
 DLQ_TOPIC_SUFFIX = "-dlq"
 KEEP_SUBSCRIPTION_SUFFIX = "-dlq-keep"
 """``<topic>-dlq-keep`` keeps the dead letters of ``<topic>`` (see DESIGN, default names)."""
+PUBSUB_ATTRIBUTE_PREFIX = "CloudPubSubDeadLetter"
+"""Attributes Pub/Sub adds when its dead-letter policy forwards a message."""
+PUBSUB_SOURCE_SUBSCRIPTION = "CloudPubSubDeadLetterSourceSubscription"
+PUBSUB_DELIVERY_COUNT = "CloudPubSubDeadLetterSourceDeliveryCount"
+MAX_ATTEMPTS_REASON = "max-delivery-attempts"
+"""The reason shown for letters Pub/Sub forwarded: the worker nacked them every time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,14 +80,26 @@ class DeadLetter:
     @property
     def original_attributes(self) -> dict[str, str]:
         """The attributes as they arrived at the worker: what a replay publishes."""
-        return strip_error_attributes(self.attributes)
+        return {
+            key: value
+            for key, value in strip_error_attributes(self.attributes).items()
+            if not key.startswith(PUBSUB_ATTRIBUTE_PREFIX)
+        }
+
+    @property
+    def forwarded_by_pubsub(self) -> bool:
+        """Pub/Sub's dead-letter policy forwarded it (rather than the worker's verdict)."""
+        return PUBSUB_DELIVERY_COUNT in self.attributes
 
     def _attribute(self, name: str) -> str | None:
         return self.attributes.get(name) or None
 
     @property
     def reason(self) -> str | None:
-        return self._attribute(attrs.ERROR_REASON)
+        reason = self._attribute(attrs.ERROR_REASON)
+        if reason is None and self.forwarded_by_pubsub:
+            return MAX_ATTEMPTS_REASON
+        return reason
 
     @property
     def error_type(self) -> str | None:
@@ -93,7 +115,9 @@ class DeadLetter:
 
     @property
     def source_subscription(self) -> str | None:
-        return self._attribute(attrs.SOURCE_SUBSCRIPTION)
+        return self._attribute(attrs.SOURCE_SUBSCRIPTION) or self._attribute(
+            PUBSUB_SOURCE_SUBSCRIPTION
+        )
 
     @property
     def declared_source_topic(self) -> str | None:
@@ -105,7 +129,7 @@ class DeadLetter:
 
     @property
     def delivery_attempt(self) -> str | None:
-        return self._attribute(attrs.DELIVERY_ATTEMPT)
+        return self._attribute(attrs.DELIVERY_ATTEMPT) or self._attribute(PUBSUB_DELIVERY_COUNT)
 
     @property
     def worker_version(self) -> str | None:
@@ -114,7 +138,7 @@ class DeadLetter:
     @property
     def dead_lettered_at(self) -> str | None:
         """When the worker dead-lettered it, else when it was published to the DLQ topic
-        (dead letters forwarded by Pub/Sub's own policy carry no error attributes)."""
+        (dead letters forwarded by Pub/Sub's own policy carry no ``x-*`` attributes)."""
         stamped = self._attribute(attrs.DEAD_LETTERED_AT)
         if stamped is not None:
             return stamped

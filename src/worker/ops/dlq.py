@@ -10,8 +10,8 @@ Both use synchronous pull on the dead-letter subscription (``<topic>-dlq-keep``)
   publish and ack replays that message again later: replay is at least once, which the
   worker's idempotent processing absorbs.
 
-``PUBSUB_EMULATOR_HOST`` (or ``emulator_host``) points the clients at the emulator. Google
-client errors are translated to :mod:`worker.errors` here.
+``PUBSUB_EMULATOR_HOST`` (or ``emulator_host``) points the clients at the emulator; Google
+client errors are translated to :mod:`worker.errors` (:mod:`worker.ops.pubsub_clients`).
 """
 
 from __future__ import annotations
@@ -20,13 +20,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from worker.errors import (
-    BrokerError,
-    ConfigurationError,
-    TransientBrokerError,
-    WorkerError,
-)
+from worker.errors import BrokerError, ConfigurationError
 from worker.ops.deadletters import DeadLetter, source_topic
+from worker.ops.pubsub_clients import make_clients, translate_error
 
 MAX_PULL_BATCH = 100
 LEASE_WHILE_WORKING_S = 60
@@ -62,49 +58,6 @@ class ReplayReport:
     def problems(self) -> list[ReplayOutcome]:
         """Dead letters that were not replayed as asked (failed, or replayed but unacked)."""
         return [o for o in self.outcomes if o.status in ("failed", "unacked")]
-
-
-def translate_error(error: Exception, where: str) -> WorkerError:
-    """A Google client error as the worker's error tree names it."""
-    from google.api_core import exceptions as google
-
-    if isinstance(error, WorkerError):
-        return error
-    text = f"{type(error).__name__}: {getattr(error, 'message', None) or error}"
-    if isinstance(error, google.NotFound):
-        return ConfigurationError(f"not found: {text}", where=where)
-    if isinstance(
-        error,
-        google.ServiceUnavailable
-        | google.DeadlineExceeded
-        | google.InternalServerError
-        | google.TooManyRequests
-        | google.Aborted,
-    ):
-        return TransientBrokerError(text, where=where)
-    return BrokerError(text, where=where)
-
-
-def make_clients(emulator_host: str | None = None) -> tuple[Any, Any]:
-    """Google's subscriber and publisher clients; ``emulator_host`` wins over the
-    environment's ``PUBSUB_EMULATOR_HOST`` (which the clients read themselves)."""
-    from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
-
-    if not emulator_host:
-        return SubscriberClient(), PublisherClient()
-    # grpcio ships no type information and the project pins no stubs for it.
-    import grpc  # type: ignore[import-untyped]
-    from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
-    from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
-
-    # The emulator speaks plaintext gRPC; an api_endpoint alone would attempt TLS.
-    subscriber = SubscriberClient(
-        transport=SubscriberGrpcTransport(channel=grpc.insecure_channel(emulator_host))
-    )
-    publisher = PublisherClient(
-        transport=PublisherGrpcTransport(channel=grpc.insecure_channel(emulator_host))
-    )
-    return subscriber, publisher
 
 
 class DeadLetterQueue:

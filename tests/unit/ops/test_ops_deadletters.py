@@ -187,3 +187,27 @@ def test_server_forwarded_dead_letters_are_dated_by_their_publish_time() -> None
     record = listing_record(forwarded)
     assert record["dead_lettered_at"] == "2024-02-01T10:00:00.123+00:00"
     assert record["reason"] is None
+
+
+def test_letters_forwarded_by_pubsub_replay_without_its_attributes() -> None:
+    # What the emulator (and Pub/Sub) attach when a subscription's dead-letter policy
+    # forwards a message after max delivery attempts.
+    forwarded = DeadLetter(
+        ack_id="a",
+        message_id="m",
+        data=b"hello",
+        attributes={
+            "content-type": "application/json",
+            "CloudPubSubDeadLetterSourceSubscriptionProject": "local-project",
+            "CloudPubSubDeadLetterSourceSubscription": "file-arrived-worker",
+            "CloudPubSubDeadLetterSourceDeliveryCount": "5",
+            "CloudPubSubDeadLetterSourceTopicPublishTime": "2024-01-15T12:00:00.000Z",
+        },
+    )
+    assert forwarded.original_attributes == {"content-type": "application/json"}
+    record = listing_record(forwarded)
+    assert (record["reason"], record["source_subscription"], record["delivery_attempt"]) == (
+        "max-delivery-attempts",
+        "file-arrived-worker",
+        5,
+    )

@@ -11,7 +11,8 @@ from ops_fakes import FakePublisher, FakeSubscriber, StoredMessage
 from worker.errors import BrokerError, ConfigurationError, TransientBrokerError
 from worker.errors import DecodeError as WorkerDecodeError
 from worker.events import dead_letter_attributes
-from worker.ops.dlq import DeadLetterQueue, translate_error
+from worker.ops.dlq import DeadLetterQueue
+from worker.ops.pubsub_clients import translate_error
 
 NOW = datetime(2024, 1, 16, tzinfo=UTC)
 KEEP = "file-arrived-dlq-keep"

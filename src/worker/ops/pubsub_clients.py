@@ -1,0 +1,53 @@
+"""Google's synchronous Pub/Sub clients for operator tools, and their error translation.
+
+The adapter boundary of :mod:`worker.ops`: nothing above it sees a ``google.*`` exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from worker.errors import BrokerError, ConfigurationError, TransientBrokerError, WorkerError
+
+
+def translate_error(error: Exception, where: str) -> WorkerError:
+    """A Google client error as the worker's error tree names it."""
+    from google.api_core import exceptions as google
+
+    if isinstance(error, WorkerError):
+        return error
+    text = f"{type(error).__name__}: {getattr(error, 'message', None) or error}"
+    if isinstance(error, google.NotFound):
+        return ConfigurationError(f"not found: {text}", where=where)
+    if isinstance(
+        error,
+        google.ServiceUnavailable
+        | google.DeadlineExceeded
+        | google.InternalServerError
+        | google.TooManyRequests
+        | google.Aborted,
+    ):
+        return TransientBrokerError(text, where=where)
+    return BrokerError(text, where=where)
+
+
+def make_clients(emulator_host: str | None = None) -> tuple[Any, Any]:
+    """Google's subscriber and publisher clients; ``emulator_host`` wins over the
+    environment's ``PUBSUB_EMULATOR_HOST`` (which the clients read themselves)."""
+    from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
+
+    if not emulator_host:
+        return SubscriberClient(), PublisherClient()
+    # grpcio ships no type information and the project pins no stubs for it.
+    import grpc  # type: ignore[import-untyped]
+    from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
+    from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
+
+    # The emulator speaks plaintext gRPC; an api_endpoint alone would attempt TLS.
+    subscriber = SubscriberClient(
+        transport=SubscriberGrpcTransport(channel=grpc.insecure_channel(emulator_host))
+    )
+    publisher = PublisherClient(
+        transport=PublisherGrpcTransport(channel=grpc.insecure_channel(emulator_host))
+    )
+    return subscriber, publisher
