@@ -26,9 +26,11 @@ def test_message_span_continues_the_producer_trace(exporter: InMemorySpanExporte
         inject_context(attributes)
     assert "traceparent" in attributes
 
-    with message_span("process sub", attributes, {"messaging.message.id": "42"}):
-        with stage_span("extract"):
-            pass
+    with (
+        message_span("process sub", attributes, {"messaging.message.id": "42"}),
+        stage_span("extract"),
+    ):
+        pass
 
     spans = {span.name: span for span in exporter.get_finished_spans()}
     producer_trace = producer.get_span_context().trace_id
