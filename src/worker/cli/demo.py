@@ -145,7 +145,11 @@ def demo(
         typer.Option("--pid-file", help="Keep the PIDs of started processes in this JSON file."),
     ] = None,
 ) -> None:
-    """Run the worker end to end on this machine: emulators, upload, events, summary."""
+    """Run the worker end to end on this machine: emulators, upload, events, summary.
+
+    Landing and output are the demo's own, under --workdir; without Google's Pub/Sub
+    emulator (or with --no-emulators or WORKER_BROKER=memory) the service runs in this
+    process on the in-memory broker."""
     err = console(stderr=True)
     started = time.monotonic()
 

@@ -48,6 +48,7 @@ NO_EMULATOR_NOTE = (
     "directory as the bucket"
 )
 FORCED_IN_MEMORY_NOTE = "--no-emulators: running on the in-memory broker with a local bucket"
+MEMORY_BROKER_NOTE = "WORKER_BROKER=memory: running on the in-memory broker with a local bucket"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,10 +182,12 @@ def prepare_workdir(workdir: Path) -> Path:
     return workdir
 
 
-def choose_mode(options: DemoOptions) -> tuple[bool, str | None]:
+def choose_mode(settings: Settings, options: DemoOptions) -> tuple[bool, str | None]:
     """(use the emulators?, the note explaining the in-memory path when not)."""
     if not options.use_emulators:
         return False, FORCED_IN_MEMORY_NOTE
+    if settings.broker == "memory":
+        return False, MEMORY_BROKER_NOTE
     if find_pubsub_emulator() is None:
         return False, NO_EMULATOR_NOTE
     return True, None
@@ -243,7 +246,7 @@ def run_demo(
 ) -> DemoSummary:
     """Run the demo; every process it started is stopped before this returns or raises."""
     started = time.monotonic()
-    use_emulators, note = choose_mode(options)
+    use_emulators, note = choose_mode(settings, options)
     if note:
         progress(note)
     workdir = prepare_workdir(options.workdir)

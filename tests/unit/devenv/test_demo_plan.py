@@ -5,13 +5,24 @@ from __future__ import annotations
 import gzip
 import io
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
 
 from worker.core.datasets import load_registry
+from worker.devenv import demo as demo_module
+from worker.devenv.demo import (
+    FORCED_IN_MEMORY_NOTE,
+    MEMORY_BROKER_NOTE,
+    NO_EMULATOR_NOTE,
+    DemoOptions,
+    choose_mode,
+    prepare_workdir,
+)
 from worker.devenv.demo_plan import DEMO_START, build_plan
-from worker.errors import InputFormatError, UnroutableError
+from worker.errors import ConfigurationError, InputFormatError, UnroutableError
+from worker.settings import Settings
 
 
 def test_a_week_of_daily_files_commits_and_two_poison_objects_are_dead_lettered() -> None:
@@ -65,3 +76,31 @@ def test_the_corrupt_file_is_gzip_under_a_csv_name_and_content_is_reproducible()
 def test_a_plan_needs_a_day() -> None:
     with pytest.raises(ValueError, match="at least one day"):
         build_plan(days=0, start=DEMO_START)
+
+
+def test_the_in_memory_path_is_taken_when_asked_for_or_when_the_broker_is_memory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(demo_module, "find_pubsub_emulator", lambda: tmp_path / "emulator")
+    pubsub = Settings(_env_file=None)  # type: ignore[call-arg]
+    memory = pubsub.model_copy(update={"broker": "memory"})
+
+    assert choose_mode(pubsub, DemoOptions()) == (True, None)
+    assert choose_mode(pubsub, DemoOptions(use_emulators=False)) == (False, FORCED_IN_MEMORY_NOTE)
+    assert choose_mode(memory, DemoOptions()) == (False, MEMORY_BROKER_NOTE)
+    monkeypatch.setattr(demo_module, "find_pubsub_emulator", lambda: None)
+    assert choose_mode(pubsub, DemoOptions()) == (False, NO_EMULATOR_NOTE)
+
+
+def test_the_demo_refuses_to_empty_the_current_directory_or_a_parent(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+
+    with pytest.raises(ConfigurationError, match="refusing to clean"):
+        prepare_workdir(Path())
+    with pytest.raises(ConfigurationError, match="refusing to clean"):
+        prepare_workdir(tmp_path)
+    assert prepare_workdir(Path("data/demo")) == tmp_path / "project" / "data" / "demo"
+    assert (tmp_path / "project" / "data" / "demo" / "logs").is_dir()
