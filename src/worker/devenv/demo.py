@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,7 +242,7 @@ def run_demo(
     *,
     progress: Callable[[str], None] = lambda _: None,
     launchers: Launchers | None = None,
-    provisioner: Callable[[Settings], object] | None = None,
+    provisioner: Callable[[Settings], Awaitable[object]] | None = None,
 ) -> DemoSummary:
     """Run the demo; every process it started is stopped before this returns or raises."""
     started = time.monotonic()

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -132,7 +132,7 @@ class EmulatedEnvironment:
         supervisor: Supervisor,
         *,
         launchers: Launchers | None = None,
-        provisioner: Callable[[Settings], object] | None = None,
+        provisioner: Callable[[Settings], Awaitable[object]] | None = None,
     ) -> None:
         self.base = base
         self.workdir = workdir
@@ -172,9 +172,7 @@ class EmulatedEnvironment:
         env = service_environment(self.settings)
         self._exit.enter_context(_environ(env))
         progress(f"fake-gcs-server on {gcs.host}; provisioning topics and subscriptions")
-        provisioned = self.provisioner(self.settings)
-        if asyncio.iscoroutine(provisioned):
-            await provisioned
+        await self.provisioner(self.settings)
         from worker.storage.gcs import GcsStorage
 
         storage = GcsStorage(self.settings.project, emulator_host=f"http://{gcs.host}")

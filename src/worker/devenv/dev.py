@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,7 +141,7 @@ def run_dev(
     *,
     say: Callable[[str], None],
     launchers: Launchers | None = None,
-    provisioner: Callable[[Settings], object] | None = None,
+    provisioner: Callable[[Settings], Awaitable[object]] | None = None,
     keep_going: Callable[[], bool] = lambda: True,
 ) -> None:
     """Start the environment, print how to use it, then watch until Ctrl-C; stop all by PID."""

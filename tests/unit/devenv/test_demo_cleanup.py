@@ -78,7 +78,7 @@ def assert_all_stopped(processes: list[ManagedProcess]) -> None:
 def test_a_failing_provisioning_step_stops_both_emulators(tmp_path: Path) -> None:
     sleepers = SleepLaunchers(tmp_path)
 
-    def failing_provisioner(_: Settings) -> None:
+    async def failing_provisioner(_: Settings) -> None:
         raise ConfigurationError("topic creation refused", where="test provisioner")
 
     summary = run_demo(
@@ -113,7 +113,7 @@ def test_a_process_that_will_not_start_still_gets_the_others_stopped(tmp_path: P
 def test_ctrl_c_during_a_step_stops_everything_and_propagates(tmp_path: Path) -> None:
     sleepers = SleepLaunchers(tmp_path)
 
-    def interrupted(_: Settings) -> None:
+    async def interrupted(_: Settings) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
