@@ -23,6 +23,8 @@ from worker.storage.uris import join_uri
 
 PAYMENT_TYPES = ("card", "cash", "no_charge", "dispute", "unknown")
 CHUNK_ROWS = 1_000_000
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S"
+"""How trip timestamps are written; the ``trips`` dataset reads them with this format."""
 _BAD_KINDS = 6
 
 
@@ -94,7 +96,7 @@ def _write_csv(frame: pl.DataFrame, sink: BinaryIO, *, header: bool) -> None:
     frame.write_csv(
         sink,
         include_header=header,
-        datetime_format="%Y-%m-%dT%H:%M:%S",
+        datetime_format=TIMESTAMP_FORMAT,
         float_precision=2,
         null_value="",
     )
