@@ -173,3 +173,49 @@ def test_a_failed_republish_leaves_the_dead_letters_and_exits_2(dlq: DeadLetterT
     assert "3 of 3 dead letters not replayed" in result.output
     assert dlq.source in result.output
     assert len(listed(dlq.keep)) == 3
+
+
+def test_letters_forwarded_by_the_dead_letter_policy_replay_as_they_arrived(
+    pubsub_emulator: ManagedProcess, unique_name: str
+) -> None:
+    publisher, subscriber = PublisherClient(), SubscriberClient()
+    source, dead = (
+        publisher.topic_path(PROJECT, unique_name),
+        publisher.topic_path(PROJECT, f"{unique_name}-dlq"),
+    )
+    for topic in (source, dead):
+        publisher.create_topic(name=topic)
+    worker_sub = subscriber.subscription_path(PROJECT, f"{unique_name}-worker")
+    keep = f"{unique_name}-dlq-keep"
+    subscriber.create_subscription(
+        request={
+            "name": worker_sub,
+            "topic": source,
+            "dead_letter_policy": {"dead_letter_topic": dead, "max_delivery_attempts": 5},
+        }
+    )
+    subscriber.create_subscription(name=subscriber.subscription_path(PROJECT, keep), topic=dead)
+    publisher.publish(source, b'{"late": true}', **{"content-type": "application/json"}).result(30)
+    # Nack it until the subscription's policy forwards it, as a worker that keeps failing
+    # would; the emulator forwards when it would deliver a sixth time, hence pulls go on.
+    deadline = time.monotonic() + 60
+    records: list[dict[str, Any]] = []
+    while not records and time.monotonic() < deadline:
+        response = subscriber.pull(subscription=worker_sub, max_messages=1, timeout=2)
+        for received in response.received_messages:
+            subscriber.modify_ack_deadline(
+                subscription=worker_sub, ack_ids=[received.ack_id], ack_deadline_seconds=0
+            )
+        if not response.received_messages:
+            records = listed(keep)
+    (record,) = records
+    assert (record["reason"], record["delivery_attempt"]) == ("max-delivery-attempts", 5)
+
+    result = worker("dlq", "replay", "-s", keep)
+    assert result.exit_code == 0, result.output
+    response = subscriber.pull(subscription=worker_sub, max_messages=1, timeout=10)
+    (received,) = response.received_messages
+    assert received.message.data == b'{"late": true}'
+    assert dict(received.message.attributes) == {"content-type": "application/json"}
+    publisher.stop()
+    subscriber.close()
