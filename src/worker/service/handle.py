@@ -75,9 +75,30 @@ class WorkerService:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[WorkerService]:
-        """Start the app (broker, subscribers) in this process; stop it on exit."""
-        async with self.app.start_lifespan_context():
+        """Start the app (broker, subscribers) in this process; stop it on exit.
+
+        The app's lifespan is held by a task of its own: FastStream's lifespan is an
+        AnyIO task group, which must be left by the task that entered it, and callers
+        (fixtures, exit stacks) may leave this context from another task.
+        """
+        started, stop = asyncio.Event(), asyncio.Event()
+
+        async def hold() -> None:
+            async with self.app.start_lifespan_context():
+                started.set()
+                await stop.wait()
+
+        holder = asyncio.create_task(hold(), name="worker-service-lifespan")
+        waiter = asyncio.create_task(started.wait())
+        await asyncio.wait({holder, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        if not started.is_set():
+            waiter.cancel()
+            await holder  # raises what made startup fail
+        try:
             yield self
+        finally:
+            stop.set()
+            await holder
 
     async def publish_file_arrived(self, uri: str, *, generation: int | None = None) -> str:
         """Announce ``uri`` as our own ``file-arrived`` event; returns the message id.
