@@ -96,7 +96,12 @@ def render_summary(out: Console, summary: DemoSummary) -> None:
         ("dead letters", str(len(summary.dead_letters))),
         ("landing", summary.landing_uri),
         ("output", summary.output_uri),
-        ("AsyncAPI page", str(summary.asyncapi_page) if summary.asyncapi_page else ASYNCAPI_HINT),
+        (
+            "AsyncAPI page",
+            f"{summary.asyncapi_page} (or `worker docs serve`)"
+            if summary.asyncapi_page
+            else ASYNCAPI_HINT,
+        ),
         ("logs", str(summary.logs)),
         (
             "processes started and stopped",
