@@ -98,6 +98,7 @@ class PubSubRegistrator(Registrator[Delivery, PubSubBrokerConfig]):
                 max_messages=max_messages,
                 max_bytes=max_bytes,
                 max_lease_duration_s=max_lease_duration,
+                lease_extension_s=ack_deadline,
             ),
             max_workers=max_workers or max_messages,
             ack_policy=ack_policy,

@@ -42,6 +42,9 @@ class StreamOptions:
     max_messages: int = 100
     max_bytes: int = 100 * 1024 * 1024
     max_lease_duration_s: float = 3600.0
+    lease_extension_s: float = 60.0
+    """Each lease extension (and the stream's ack deadline): how soon a message whose
+    consumer vanished comes back. The subscriber uses the subscription's ack deadline."""
 
 
 DeliveryCallback = Callable[["Delivery"], None]

@@ -56,6 +56,7 @@ class GrpcStream:
             max_bytes=options.max_bytes,
             max_messages=options.max_messages,
             max_lease_duration=options.max_lease_duration_s,
+            max_duration_per_lease_extension=options.lease_extension_s,
         )
         self._scheduler = LoopScheduler(self._loop, self._on_message)
         self._future: concurrent.futures.Future[Any] = client.subscribe(
