@@ -36,9 +36,11 @@ TARGET_RATIO = 1.25
 
 
 def _peak_rss_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM belongs to this process image; ru_maxrss would carry the parent's over exec.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def _run_raw(subscription: str, count: int, max_messages: int) -> dict[str, Any]:
