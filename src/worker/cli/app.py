@@ -1,6 +1,6 @@
 """The ``worker`` command. Each sub-command lives in its own module and calls the library.
 
-A command module exposes ``register(app)``; add it to ``COMMAND_MODULES`` to mount it.
+A command module exposes ``register(app)``; add its command name to ``COMMANDS`` to mount it.
 """
 
 from __future__ import annotations
@@ -17,20 +17,22 @@ from typer.core import TyperGroup
 from worker import __version__
 from worker.errors import ConfigurationError
 
-COMMAND_MODULES: tuple[str, ...] = (
-    "run",
-    "backfill",
-    "datasets",
-    "sample_data",
-    "status",
-    "dlq",
-    "docs_cmd",
-    "demo",
-    "dev",
-    "serve",
-    "setup_cmd",
-    "publish",
-)
+COMMANDS: dict[str, str] = {
+    "run": "run",
+    "backfill": "backfill",
+    "datasets": "datasets",
+    "sample-data": "sample_data",
+    "status": "status",
+    "dlq": "dlq",
+    "docs": "docs_cmd",
+    "demo": "demo",
+    "dev": "dev",
+    "serve": "serve",
+    "setup": "setup_cmd",
+    "publish": "publish",
+}
+"""Command name -> module under ``worker.cli``. Modules are imported only when their command
+runs (or for ``--help``), so ``worker version`` does not pay for Polars and Pandera."""
 
 
 class WorkerGroup(TyperGroup):
@@ -47,6 +49,17 @@ class WorkerGroup(TyperGroup):
             return super().parse_args(ctx, args)
         except UsageError as exc:
             raise self._usage_error(ctx, exc) from None
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        known = super().get_command(ctx, cmd_name)
+        if known is not None or cmd_name not in COMMANDS:
+            return known
+        loaded = load_command(cmd_name)
+        self.add_command(loaded, cmd_name)
+        return loaded
 
     def resolve_command(
         self, ctx: Context, args: list[str]
@@ -79,8 +92,20 @@ def version() -> None:
     typer.echo(__version__)
 
 
-for _module in COMMAND_MODULES:
-    importlib.import_module(f"worker.cli.{_module}").register(app)
+def load_command(name: str) -> Command:
+    """Import the module behind ``name`` and return the click command it registers."""
+    holder = typer.Typer()
+
+    @holder.callback()
+    def _holder() -> None:
+        """Forces a group, so a module's single command keeps its name."""
+
+    importlib.import_module(f"worker.cli.{COMMANDS[name]}").register(holder)
+    group = typer.main.get_group(holder)
+    command = group.commands.get(name)
+    if command is None:
+        raise LookupError(f"worker.cli.{COMMANDS[name]} does not register a command {name!r}")
+    return command
 
 
 def main() -> None:

@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-import typer
 
-from worker.cli.app import app
+from worker.cli.app import load_command
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "cli.md"
 BATCH_COMMANDS = ("run", "backfill", "status", "datasets", "sample-data")
@@ -23,7 +22,7 @@ def section(heading: str) -> str:
 
 @pytest.mark.parametrize("name", BATCH_COMMANDS)
 def test_every_option_is_documented(name: str) -> None:
-    command = typer.main.get_command(app).commands[name]  # type: ignore[attr-defined]
+    command = load_command(name)
     shared = section("Settings flags (every command)")
     own = section(f"`worker {name}`")
     for param in command.params:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from typer.testing import CliRunner
 
 from worker import __version__
-from worker.cli.app import app
+from worker.cli.app import COMMANDS, app, load_command
 
 
 @pytest.mark.parametrize(
@@ -28,3 +31,23 @@ def test_version_prints_the_package_version() -> None:
     result = CliRunner().invoke(app, ["version"])
     assert result.exit_code == 0
     assert result.output.strip() == __version__
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_listed_command_loads_under_its_name(name: str) -> None:
+    command = load_command(name)
+    assert command.name == name
+    result = CliRunner().invoke(app, [name, "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def test_version_does_not_import_the_data_stack() -> None:
+    probe = (
+        "import sys; from worker.cli.app import main; sys.argv=['worker','version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('polars','pandera','faststream') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "[]"
