@@ -46,3 +46,14 @@ def pull_now(subscription: str, max_messages: int = 100) -> list[Any]:
         return [r.message for r in received]
     finally:
         client.close()
+
+
+async def pull_dead_letters(subscription: str, within: float) -> list[Any]:
+    """Pull from ``subscription`` off the event loop until something arrives."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        messages = await asyncio.to_thread(pull_now, subscription)
+        if messages:
+            return messages
+    msg = f"nothing arrived on {subscription} within {within:g}s"
+    raise AssertionError(msg)

@@ -9,7 +9,7 @@ from collections import defaultdict
 
 import pytest
 from faststream import AckPolicy
-from pubsub_it_helpers import make_broker, pull_now, wait_until
+from pubsub_it_helpers import make_broker, pull_dead_letters, wait_until
 
 from worker.devenv.emulators import ManagedProcess
 from worker.pubsub import PubSubMessage
@@ -95,17 +95,12 @@ async def test_dead_letter_after_five_attempts(
         await broker.start()
         await broker.publish("poison", unique_name, headers={"origin": "it"})
         await wait_until(lambda: len(attempts) >= 5, 30, "five attempts")
-        dead: list[object] = []
-        await wait_until(
-            lambda: bool(dead.extend(pull_now(f"{dead_letter_topic}-keep")) or dead),
-            20,
-            "the dead letter",
-        )
+        dead = await pull_dead_letters(f"{dead_letter_topic}-keep", 30)
 
     assert attempts == [1, 2, 3, 4, 5]
     [letter] = dead
-    assert letter.data == b"poison"  # type: ignore[attr-defined]
-    assert letter.attributes["origin"] == "it"  # type: ignore[attr-defined]
+    assert letter.data == b"poison"
+    assert letter.attributes["origin"] == "it"
 
 
 async def test_reject_forwards_to_dead_letter_topic_with_reasons_and_acks(
@@ -129,18 +124,13 @@ async def test_reject_forwards_to_dead_letter_topic_with_reasons_and_acks(
     async with broker:
         await broker.start()
         await broker.publish("bad", unique_name, headers={"origin": "it"})
-        dead: list[object] = []
-        await wait_until(
-            lambda: bool(dead.extend(pull_now(f"{dead_letter_topic}-keep")) or dead),
-            20,
-            "the dead letter",
-        )
+        dead = await pull_dead_letters(f"{dead_letter_topic}-keep", 30)
         await asyncio.sleep(1.0)
 
     assert deliveries == [1]
     [letter] = dead
-    attributes = dict(letter.attributes)  # type: ignore[attr-defined]
-    assert letter.data == b"bad"  # type: ignore[attr-defined]
+    attributes = dict(letter.attributes)
+    assert letter.data == b"bad"
     assert attributes["origin"] == "it"
     assert attributes["dead-letter-error-type"] == "ValueError"
     assert attributes["dead-letter-error-message"] == "not a date"
