@@ -104,6 +104,12 @@ def test_the_module_level_app_is_built_on_first_access_only() -> None:
     assert callable(app_module.__getattr__)
 
 
+async def test_the_running_service_serves_its_asyncapi_page(tmp_path: Path) -> None:
+    status, body = await http_get(memory_service(tmp_path).app, "/docs/asyncapi")
+    assert status == 200
+    assert b"file-arrived-worker" in body
+
+
 def test_asyncapi_documents_the_event_schemas(tmp_path: Path) -> None:
     schema = memory_service(tmp_path).app.schema.to_specification().to_jsonable()
     payloads = set(schema["components"]["schemas"])
