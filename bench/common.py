@@ -17,20 +17,12 @@ from typing import Any
 
 import psutil
 
-from worker.core import sink
-
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 OUT = REPO / "bench" / "out"
 """Generated inputs and scratch output (ignored by git)."""
 RESULTS = REPO / "bench" / "results"
 """Result JSON files (committed with RESULTS.md)."""
-
-PARQUET_CODEC = sink.PARQUET_COMPRESSION
-PARQUET_LEVEL = sink.PARQUET_COMPRESSION_LEVEL
-ROW_GROUP_ROWS = sink.ROW_GROUP_ROWS
-"""Every contender writes the codec and row-group size the worker writes, so sizes and
-compression cost are comparable."""
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,14 @@ def _run_worker(case: Case, *, cli: bool) -> tuple[Measurement, dict[str, Any]]:
     output = _scratch("worker")
     dataset, day = DATASET_OF_FORMAT[case.fmt], DAY.isoformat()
     landing = str(case.inputs.landing)
+    # Run as the shipped image runs it: without the dev/bench packages that Pandera would
+    # otherwise import at start-up (see bench/contenders/as_shipped.py).
+    argv = [PYTHON, "-m", "bench.contenders.as_shipped"]
     if cli:
-        argv = [PYTHON, "-m", "worker", "run", "--dataset", dataset, "--date", day]
+        argv += ["worker", "run", "--dataset", dataset, "--date", day]
         argv += ["--landing-uri", landing, "--output-uri", str(output), "--json"]
     else:
-        argv = [PYTHON, "-m", "bench.contenders.worker_core", dataset, day, landing, str(output)]
+        argv += ["bench.contenders.worker_core", dataset, day, landing, str(output)]
     env = child_env({"WORKER_DATASETS": "bench.datasets", "WORKER_LOG_FORMAT": "json"})
     measured = measure(argv, env=env)
     result = measured.payload()

@@ -45,15 +45,26 @@ def _validation_lines(validation: dict[str, Any]) -> list[str]:
 
 
 def _messages_lines(messages: dict[str, Any]) -> list[str]:
-    startup = messages["cli_startup"]
-    lines = [f"worker CLI start-up: {startup['wall_s']:.2f} s wall, {startup['cpu_s']:.2f} CPU-s"]
+    lines = [
+        f"start-up (import the pipeline, build ports) {label}: {figures['wall_s']:.2f} s wall, "
+        f"{figures['cpu_s']:.2f} CPU-s"
+        for label, figures in messages["startup"].items()
+    ]
     broker = messages.get("broker")
     if isinstance(broker, dict):
         for row in broker.get("results", []):
             lines.append(f"  broker bench: {row}")
     else:
         lines.append(f"  broker bench: {broker}")
-    lines.append(f"  latency: {messages.get('latency')}")
+    latency = messages.get("latency")
+    if isinstance(latency, dict):
+        lines.append(
+            f"  latency upload -> partition-completed ({latency['files']} files of "
+            f"{latency['rows_per_file']} rows): p50 {latency['p50_s']:.3f} s, "
+            f"p99 {latency['p99_s']:.3f} s, max {latency['max_s']:.3f} s"
+        )
+    else:
+        lines.append(f"  latency: {latency}")
     return lines
 
 

@@ -17,12 +17,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.backfill_bench import run_backfill_bench
+from bench.codec import drift_from_worker
 from bench.common import PYTHON, REPO, RESULTS, child_env, machine, measure, write_result
 from bench.data import FORMATS, ensure_inputs
 from bench.pipeline_bench import CONTENDERS, Case, run_case
 from bench.report import format_tables
 from bench.validation_bench import run_validation_bench
 
+LATENCY_FILES = 50
 SECTIONS = ("pipeline", "validation", "messages", "backfill")
 
 
@@ -63,12 +65,27 @@ def _pipeline(args: argparse.Namespace) -> list[dict[str, Any]]:
     return reports
 
 
-def _messages() -> dict[str, Any]:
-    startup = measure([PYTHON, "-m", "worker", "version"])
-    report: dict[str, Any] = {"cli_startup": startup.summary()}
-    _log(
-        f"  worker CLI start-up (worker version): {startup.wall_s:.2f} s, {startup.cpu_s:.2f} CPU-s"
+def _startup() -> dict[str, Any]:
+    """Importing the pipeline and building its ports, as shipped and in this dev venv."""
+    code = (
+        "from worker.core.pipeline import process_partition\n"
+        "from worker.runtime import build_ports\n"
+        "from worker.settings import Settings\n"
+        "build_ports(Settings(landing_uri='.', output_uri='.'))\n"
     )
+    figures = {}
+    for label, prefix in (
+        ("as_shipped", ["-m", "bench.contenders.as_shipped", "bench.contenders.run_code"]),
+        ("dev_venv", ["-m", "bench.contenders.run_code"]),
+    ):
+        measured = measure([PYTHON, *prefix, code])
+        figures[label] = measured.summary()
+        _log(f"  start-up {label}: {measured.wall_s:.2f} s wall, {measured.cpu_s:.2f} CPU-s")
+    return figures
+
+
+def _messages() -> dict[str, Any]:
+    report: dict[str, Any] = {"startup": _startup()}
     broker = REPO / "bench" / "broker_bench.py"
     if not broker.exists():
         report["broker"] = "not measured: bench/broker_bench.py is absent"
@@ -86,15 +103,30 @@ def _messages() -> dict[str, Any]:
         report["broker"] = f"failed (exit {completed.returncode}): {completed.stderr[-2000:]}"
     else:
         report["broker"] = json.loads((RESULTS / "broker.json").read_text())
-    report["latency"] = (
-        "not measured: end-to-end upload -> completion latency needs the notifying "
-        "fake-gcs-server and the Pub/Sub emulator harness; see RESULTS.md"
+    latency = subprocess.run(
+        [PYTHON, "-m", "bench.latency_bench", "--files", str(LATENCY_FILES)],
+        cwd=REPO,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=False,
     )
+    if latency.returncode == 0:
+        report["latency"] = json.loads(latency.stdout.strip().splitlines()[-1])
+        _log(
+            f"  latency upload -> partition-completed: p50 {report['latency']['p50_s']:.3f} s, "
+            f"p99 {report['latency']['p99_s']:.3f} s over {LATENCY_FILES} files"
+        )
+    else:
+        report["latency"] = f"not measured (exit {latency.returncode}): {latency.stderr[-1500:]}"
     return report
 
 
 def main() -> None:
     args = _parse()
+    drift = drift_from_worker()
+    if drift:
+        raise SystemExit(f"bench/codec.py no longer matches worker.core.sink: {'; '.join(drift)}")
     sections = {name for name in args.only.split(",") if name}
     started = datetime.now(UTC)
     results: dict[str, Any] = {

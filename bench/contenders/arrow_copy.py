@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from bench.common import PARQUET_CODEC, PARQUET_LEVEL, ROW_GROUP_ROWS
+from bench.codec import PARQUET_CODEC, PARQUET_LEVEL, ROW_GROUP_ROWS
 
 TIMESTAMP_COLUMNS = ("pickup_at", "dropoff_at")
 

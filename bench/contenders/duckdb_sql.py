@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.common import PARQUET_CODEC, PARQUET_LEVEL, ROW_GROUP_ROWS
+from bench.codec import PARQUET_CODEC, PARQUET_LEVEL, ROW_GROUP_ROWS
 
 COLUMNS = {
     "trip_id": "BIGINT",

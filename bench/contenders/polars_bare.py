@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench.common import PARQUET_CODEC, PARQUET_LEVEL, ROW_GROUP_ROWS
+from bench.codec import PARQUET_CODEC, PARQUET_LEVEL, ROW_GROUP_ROWS
 
 PAYMENT_TYPES = ["card", "cash", "no_charge", "dispute", "unknown"]
 TIMESTAMP = "%Y-%m-%dT%H:%M:%S"
