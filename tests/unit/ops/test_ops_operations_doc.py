@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import typer
 
-from worker.cli.app import app
+from worker.cli.app import load_command
 from worker.cli.common import SETTINGS_PARAMETERS
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "operations.md"
@@ -19,8 +18,7 @@ SHARED = {f"--{p.name.replace('_', '-')}" for p in SETTINGS_PARAMETERS}
 )
 def test_every_option_is_documented(group: str, name: str) -> None:
     text = DOC.read_text(encoding="utf-8")
-    root = typer.main.get_command(app)
-    command = root.commands[group].commands[name]  # type: ignore[attr-defined]
+    command = load_command(group).commands[name]  # type: ignore[attr-defined]
     assert f"worker {group} {name}" in text
     for param in command.params:
         for flag in param.opts:
