@@ -24,7 +24,9 @@ to (``exit_code``) and, for messages, which dead-letter ``reason`` it is filed u
     │   └── OutputNotWritableError
     ├── BrokerError                     exit 1
     │   ├── TransientBrokerError        retryable: UNAVAILABLE, DEADLINE_EXCEEDED
-    │   └── AckFailedError              exactly-once ack refused: the message may come again
+    │   ├── AckFailedError              exactly-once ack refused: the message may come again
+    │   ├── PushRequestError            a push request whose body is not Pub/Sub's envelope
+    │   └── UnknownSubscriptionError    a push for a subscription no subscriber consumes
     └── PartialFailureError             exit 2   some partitions of a batch failed
 
 Adapters translate SDK exceptions into this tree at the boundary; nothing above the
@@ -131,6 +133,14 @@ class TransientBrokerError(BrokerError):
 
 class AckFailedError(BrokerError):
     reason = "ack-failed"
+
+
+class PushRequestError(BrokerError):
+    reason = "push-request"
+
+
+class UnknownSubscriptionError(BrokerError):
+    reason = "unknown-subscription"
 
 
 class PartialFailureError(WorkerError):
