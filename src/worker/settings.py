@@ -18,6 +18,7 @@ BrokerKind = Literal["pubsub", "memory"]
 LogFormat = Literal["auto", "json", "console"]
 EventEncoding = Literal["json", "avro"]
 TraceExporterName = Literal["none", "console"]
+DeliveryMode = Literal["pull", "push"]
 
 
 class TopicNames(BaseSettings):
@@ -78,8 +79,20 @@ class Settings(BaseSettings):
     trace_exporter: TraceExporterName = Field(
         default="none", description="Where `worker serve` sends spans: none or console."
     )
+    delivery: DeliveryMode = Field(
+        default="pull",
+        description="pull: `worker serve` streams from its subscriptions; push: it opens no "
+        "stream and takes the messages Pub/Sub POSTs to /pubsub/push.",
+    )
     push_auth_token: SecretStr | None = Field(
-        default=None, description="Shared secret a push subscription must present."
+        default=None,
+        description="Shared secret a push request must carry as ?token=; without one, push "
+        "requests are refused (403) unless WORKER_PUSH_ALLOW_NO_TOKEN is set.",
+    )
+    push_allow_no_token: bool = Field(
+        default=False,
+        description="Accept push requests without a token when WORKER_PUSH_AUTH_TOKEN is "
+        "unset: only where something else authenticates callers (Cloud Run's IAM check).",
     )
     pubsub_emulator_host: str | None = Field(
         default=None,

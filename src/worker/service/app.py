@@ -11,6 +11,9 @@ Subscribers (each ``<topic>-worker`` with its ``<topic>-dlq``, retry and dead-le
 - ``file-arrived``: normalize → route → process the partition → publish ``partition-completed``;
 - ``backfill-requested``: plan the range → one ``partition-requested`` per partition to run;
 - ``partition-requested``: process the partition → publish ``partition-completed``.
+
+With ``WORKER_DELIVERY=push`` the same subscribers open no streaming pull: Pub/Sub POSTs
+each message to ``/pubsub/push`` (:mod:`worker.service.push`), which hands it to them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from faststream._internal.types import CustomCallable
 from faststream.asgi import AsgiFastStream
+from faststream.asgi.handlers import HttpHandler
 from faststream.middlewares import AckPolicy
 
 from worker import __version__
@@ -28,19 +32,26 @@ from worker.core.model import Ports
 from worker.events import BackfillRequested, FileArrived, PartitionCompleted, PartitionRequested
 from worker.observability.metrics import WorkerMetrics
 from worker.pubsub import PubSubBroker, PubSubMessage, PubSubRouter, PubSubSubscriber
+from worker.pubsub.transport.push import PushTransport, push_transport
 from worker.runtime import build_ports, utc_now
 from worker.service.decoders import decode_backfill, decode_file_arrived, decode_partition
 from worker.service.flows import Flows
 from worker.service.handle import WorkerService
 from worker.service.health import health_routes
+from worker.service.push import push_route
 from worker.service.settle import Settler
 from worker.settings import Settings, load_settings
 
 
 def _broker_for(settings: Settings) -> PubSubBroker:
+    in_memory = settings.broker == "memory"
     return PubSubBroker(
         project=settings.project,
-        in_memory=settings.broker == "memory",
+        in_memory=in_memory,
+        # Push mode: subscribers take what /pubsub/push hands them instead of pulling.
+        transport=push_transport(settings.project, in_memory=in_memory)
+        if settings.delivery == "push"
+        else None,
         graceful_timeout=settings.shutdown_grace_s,
         # FastStream's own received/processed lines stay at debug: the service writes one
         # line per fate instead.
@@ -114,9 +125,18 @@ def build_service(
         await flows.partition_requested(event, message)
 
     broker.include_router(router)
+    routes: list[tuple[str, HttpHandler]] = [*health_routes(broker, metrics)]
+    if isinstance(broker.transport, PushTransport):
+        routes.append(
+            push_route(
+                broker.transport,
+                token=settings.push_auth_token,
+                allow_no_token=settings.push_allow_no_token,
+            )
+        )
     service.app = AsgiFastStream(
         broker,
-        asgi_routes=health_routes(broker, metrics),
+        asgi_routes=routes,
         asyncapi_path="/docs/asyncapi",
         after_shutdown=[functools.partial(_close_storage, ports.storage)],
     )

@@ -3,7 +3,9 @@
 - ``GET /healthz``: the process serves HTTP (liveness; never touches Pub/Sub, so an
   emulator outage does not get the instance killed);
 - ``GET /readyz``: the broker is started, Pub/Sub answers, and every subscription the
-  service consumes exists (503 with the missing ones otherwise);
+  service consumes exists (503 with the missing ones otherwise); in push mode
+  (``WORKER_DELIVERY=push``) subscriptions are not read (the service needs no subscriber
+  role there), so ready = started and Pub/Sub answering the publisher;
 - ``GET /metrics``: Prometheus text exposition of :class:`WorkerMetrics`.
 """
 
@@ -21,6 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from worker.errors import WorkerError
 from worker.observability.metrics import WorkerMetrics
 from worker.pubsub import PubSubBroker, PubSubSubscriber
+from worker.pubsub.transport.push import PushTransport
 
 READINESS_TIMEOUT_S = 5.0
 
@@ -28,6 +31,8 @@ READINESS_TIMEOUT_S = 5.0
 async def readiness(broker: PubSubBroker, timeout_s: float = READINESS_TIMEOUT_S) -> list[str]:
     """What keeps the service from being ready; empty when it is ready."""
     subscriptions = [s.subscription for s in broker.subscribers if isinstance(s, PubSubSubscriber)]
+    if isinstance(broker.transport, PushTransport):
+        subscriptions = []
     if not broker.running:
         return ["broker is not started"]
     if not await broker.ping(timeout_s):
