@@ -2,12 +2,14 @@
 
 One :class:`Stack` is one Pub/Sub project on an emulator (its own project id, so the
 default topic names never collide between tests), a fake-gcs-server that publishes a real
-Cloud Storage notification for every upload, buckets ``landing`` and ``output``, and any
-number of ``worker serve`` subprocesses. Every process it starts is stopped by its PID.
+Cloud Storage notification for every upload, a bucket ``landing``, an output root on local
+disk, and any number of ``worker serve`` subprocesses. Every process it starts is stopped
+by its PID.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import subprocess
@@ -22,22 +24,27 @@ from worker.devenv.emulators import ManagedProcess, free_port, spawn_process, st
 
 WORKER = Path(sys.executable).with_name("worker")
 LANDING = "gs://landing"
-OUTPUT = "gs://output"
 READY_TIMEOUT_S = 120.0
 
 
 @contextlib.contextmanager
-def pubsub_host(host: str) -> Iterator[None]:
-    """Google's Pub/Sub clients read ``PUBSUB_EMULATOR_HOST`` when built: build them here."""
-    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
-    os.environ["PUBSUB_EMULATOR_HOST"] = host
+def environ(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment until exit (Google's clients read it when
+    they are built, settings when they are loaded)."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("PUBSUB_EMULATOR_HOST", None)
-        else:
-            os.environ["PUBSUB_EMULATOR_HOST"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def pubsub_host(host: str) -> contextlib.AbstractContextManager[None]:
+    return environ({"PUBSUB_EMULATOR_HOST": host})
 
 
 def wait_for(
@@ -73,6 +80,12 @@ class Stack:
     workers: list[ManagedProcess] = field(default_factory=list)
     _storage: Any = None
 
+    @property
+    def output(self) -> Path:
+        """The output root: local, because fake-gcs-server notifies for every bucket and
+        output objects would come back as file-arrived messages."""
+        return self.root / "output"
+
     def start(self, *, keep_completed: bool = True) -> Stack:
         logs = self.root / "logs"
         self.gcs = start_fake_gcs_server(
@@ -86,15 +99,21 @@ class Stack:
 
         # The test's own client talks to fake-gcs-server directly, never through a proxy.
         self._storage = GcsStorage(self.project, emulator_host=f"http://{self.gcs.host}")
-        for bucket in ("landing", "output"):
-            self._storage.ensure_bucket(bucket)
+        self._storage.ensure_bucket("landing")
         self.setup(keep_completed=keep_completed)
         return self
 
     def setup(self, *, keep_completed: bool = True) -> None:
-        """``worker setup`` as an operator runs it (idempotent)."""
-        args = ["setup", "--no-schemas"] + (["--keep-completed"] if keep_completed else [])
-        self.cli(*args, expect=0)
+        """What ``worker setup --no-schemas`` does (idempotent), run in this process: a
+        ``worker`` subprocess would spend seconds importing what is imported here already."""
+        from worker.service.provisioning import setup_pubsub
+        from worker.settings import load_settings
+
+        with environ(self.env):
+            settings = load_settings()
+            asyncio.run(
+                setup_pubsub(settings, dry_run=False, keep_completed=keep_completed, schemas=False)
+            )
 
     @property
     def env(self) -> dict[str, str]:
@@ -106,7 +125,7 @@ class Stack:
             "WORKER_PROJECT": self.project,
             "WORKER_BROKER": "pubsub",
             "WORKER_LANDING_URI": LANDING,
-            "WORKER_OUTPUT_URI": OUTPUT,
+            "WORKER_OUTPUT_URI": str(self.output),
             "WORKER_WORKDIR": str(self.root / "scratch"),
             "WORKER_LOG_FORMAT": "json",
             "WORKER_RETRY_MIN_BACKOFF_S": "0.5",
