@@ -26,16 +26,18 @@ class PubSubParser:
         self._dead_letter_topic = dead_letter_topic
 
     async def parse_message(self, delivery: Delivery) -> PubSubMessage:
-        attributes = delivery.attributes
+        # One copy into a plain dict: lookups on the client's protobuf map cost more.
+        headers = dict(delivery.attributes)
+        message_id = delivery.message_id
         message = PubSubMessage(
             raw_message=delivery,
             body=delivery.data,
-            headers=dict(attributes),
-            content_type=attributes.get(CONTENT_TYPE),
+            headers=headers,
+            content_type=headers.get(CONTENT_TYPE),
             # Redeliveries keep their message id: falling back to it keeps one story per message.
-            correlation_id=attributes.get(CORRELATION_ID) or delivery.message_id,
-            message_id=delivery.message_id,
-            reply_to=attributes.get(REPLY_TO, ""),
+            correlation_id=headers.get(CORRELATION_ID) or message_id,
+            message_id=message_id,
+            reply_to=headers.get(REPLY_TO, ""),
         )
         message.dead_letter_topic = self._dead_letter_topic
         return message
