@@ -2,7 +2,10 @@
 
 Deliveries arrive on the event loop (see the transports), wait in an inbox and are
 handled by ``max_workers`` tasks. Flow control (``max_messages``/``max_bytes``) bounds
-what is leased at all; ``max_workers`` bounds what runs at once.
+what is leased at all; ``max_workers`` bounds what runs at once. An idle worker is woken
+only when no other is already on its way, and a worker that takes a message while more
+wait wakes the next one: a handler that awaits I/O gets company, while a burst of quick
+handlers costs one wake-up instead of one per message.
 
 Shutdown: stop taking new work, let running handlers finish within
 ``graceful_timeout``, nack everything still in hand (never ack what was not processed),
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from faststream._internal.endpoint.subscriber import SubscriberUsecase
@@ -64,7 +68,10 @@ class PubSubSubscriber(SubscriberUsecase[Delivery]):
         self._declared = config.spec
         self.stream_options = config.stream_options
         self.max_workers = config.max_workers
-        self._inbox: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._inbox: deque[Delivery] = deque()
+        self._idle: deque[asyncio.Future[None]] = deque()
+        self._waking = False
+        self._log_context = {"subscription": self.subscription, "message_id": ""}
         self._in_hand: set[Delivery] = set()
         self._stream: Stream | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -90,9 +97,12 @@ class PubSubSubscriber(SubscriberUsecase[Delivery]):
         self._parser = parser.parse_message
         self._decoder = parser.decode_message
         await super().start()
+        self._log_context = {"subscription": self.subscription, "message_id": ""}
         if self.calls:
             self._stopping = False
-            self._inbox = asyncio.Queue()
+            self._inbox.clear()
+            self._idle.clear()
+            self._waking = False
             self._stream = self._open_stream()
             self._tasks = [asyncio.create_task(self._supervise())]
             self._tasks += [asyncio.create_task(self._work()) for _ in range(self.max_workers)]
@@ -105,12 +115,32 @@ class PubSubSubscriber(SubscriberUsecase[Delivery]):
     def _receive(self, delivery: Delivery) -> None:
         delivery.on_settled(self._in_hand.discard)
         self._in_hand.add(delivery)
-        self._inbox.put_nowait(delivery)
+        self._inbox.append(delivery)
+        self._wake_one()
+
+    def _wake_one(self) -> None:
+        if self._waking or not self._idle:
+            return
+        self._waking = True
+        self._idle.popleft().set_result(None)
 
     async def _work(self) -> None:
         inbox = self._inbox
         while True:
-            delivery = await inbox.get()
+            if not inbox:
+                waiter = asyncio.get_running_loop().create_future()
+                self._idle.append(waiter)
+                try:
+                    await waiter
+                finally:
+                    if waiter.done() and not waiter.cancelled():
+                        self._waking = False
+                    else:
+                        self._idle.remove(waiter)
+                continue
+            delivery = inbox.popleft()
+            if inbox:
+                self._wake_one()  # in case this handler awaits: the rest need not wait
             if not delivery.settled:
                 # While stopping, ``consume`` skips it: it stays in hand and is nacked.
                 await self.consume(delivery)
@@ -185,10 +215,9 @@ class PubSubSubscriber(SubscriberUsecase[Delivery]):
         raise FeatureNotSupportedException(msg)
 
     def get_log_context(self, message: StreamMessage[Delivery] | None) -> dict[str, str]:
-        return {
-            "subscription": self.subscription,
-            "message_id": getattr(message, "message_id", ""),
-        }
+        if message is None:
+            return self._log_context
+        return {**self._log_context, "message_id": message.message_id}
 
 
 class _EndedStream:
