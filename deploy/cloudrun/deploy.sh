@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Render the Cloud Run manifests in this directory and apply them with gcloud.
 #
-#   deploy/cloudrun/deploy.sh [service] [pool] [jobs]      (default: service jobs)
+#   deploy/cloudrun/deploy.sh [service] [pool] [push] [jobs]      (default: service jobs)
 #
 # Required: PROJECT_ID, LANDING_BUCKET, OUTPUT_BUCKET. Optional (defaults in brackets):
 #   REGION [europe-west1]  IMAGE [REGION-docker.pkg.dev/PROJECT_ID/worker/worker:latest]
 #   DATASET [trips]  BACKFILL_START_DATE [30 days ago]  BACKFILL_END_DATE [yesterday]
 #   WORKER_DATASETS [""]  POOL_NAME [worker-pool]  POOL_INSTANCES [1]
 #   RENDER_DIR [a fresh temporary directory]  DRY_RUN [0]
-# The service and the worker pool are two homes for the same pull subscribers: deploy one.
+# service (pull), pool (pull, on a worker pool) and push (the service in push mode, same
+# service name as "service") are three homes for the same subscribers: deploy one.
+# After "push", run deploy/pubsub/push-subscription.sh to point the subscriptions at it.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
@@ -66,11 +68,12 @@ for target in "${targets[@]}"; do
   case "$target" in
     service) apply services service.yaml ;;
     pool) apply worker-pools worker-pool.yaml ;;
+    push) apply services service-push.yaml ;;
     jobs)
       apply jobs job-daily.yaml
       apply jobs job-backfill.yaml
       ;;
-    *) die "unknown target '$target' (expected service, pool or jobs)" ;;
+    *) die "unknown target '$target' (expected service, pool, push or jobs)" ;;
   esac
 done
 echo "rendered manifests are in $RENDER_DIR"

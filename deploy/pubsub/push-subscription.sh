@@ -2,6 +2,8 @@
 # Push variant: Pub/Sub delivers each message as an authenticated HTTPS POST to the worker
 # service's /pubsub/push endpoint instead of the service pulling.
 #
+# Deploy the service in push mode first (`deploy/cloudrun/deploy.sh push`: WORKER_DELIVERY=push,
+# so it pulls nothing and serves /pubsub/push); a pull-mode service answers pushes with 404.
 # The existing <topic>-worker subscriptions are switched to push in place, so their
 # dead-letter and retry policies (deploy/pubsub/setup.sh) stay as they are.
 #   - OIDC: Pub/Sub signs each request as the worker-push service account; the service is
@@ -10,8 +12,11 @@
 #   - Shared secret: the endpoint also carries ?token=<WORKER_PUSH_AUTH_TOKEN>, read from
 #     Secret Manager; the service compares it with its own copy of the same secret.
 #   - The ack deadline becomes the request timeout, so it is raised to the maximum (600 s);
-#     the service's request timeout in deploy/cloudrun/service.yaml matches it.
+#     the service's request timeout in deploy/cloudrun/service-push.yaml matches it.
+#   - Status codes: 204 acks (processed, ignored, or dead-lettered by the worker); 503 nacks and
+#     the subscription's retry and dead-letter policies take over (docs/service.md).
 # Switch back to pull with: gcloud pubsub subscriptions modify-push-config SUB --push-endpoint=""
+# (and --ack-deadline back to WORKER_ACK_DEADLINE_S), then `deploy/cloudrun/deploy.sh service`.
 #
 #   PROJECT_ID=my-project REGION=europe-west1 deploy/pubsub/push-subscription.sh
 set -euo pipefail

@@ -1,4 +1,5 @@
-"""``worker serve``: run the worker service (subscribers + health/metrics HTTP) with uvicorn."""
+"""``worker serve``: run the worker service (subscribers + health/metrics HTTP, and the
+push endpoint with ``WORKER_DELIVERY=push``) with uvicorn."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """Consume the worker's subscriptions until SIGTERM; serve health and metrics over HTTP."""
+    """Consume the worker's subscriptions until SIGTERM; serve health and metrics over HTTP.
+
+    With WORKER_DELIVERY=push nothing is pulled: Pub/Sub POSTs messages to /pubsub/push.
+    """
     import uvicorn
 
     from worker.observability.tracing import configure_tracing
