@@ -10,7 +10,8 @@ from typing import Any
 from faststream.exceptions import HandlerException
 from faststream.message import StreamMessage
 
-from worker.pubsub.transport.base import DEAD_LETTER_ATTRIBUTE_PREFIX, Delivery
+from worker.pubsub.deadletter import error_attributes
+from worker.pubsub.transport.base import Delivery
 
 MAX_ACK_EXTENSION_S = 600
 """Pub/Sub refuses ack deadlines beyond ten minutes."""
@@ -21,8 +22,9 @@ class PubSubMessage(StreamMessage[Delivery]):
 
     ``ack`` acks; ``nack`` gives it back at once (modify ack deadline 0; the subscription's
     retry policy decides when it comes again); ``reject`` sends it to the subscriber's
-    ``dead_letter_topic`` (original bytes and attributes plus ``dead-letter-*`` attributes,
-    then ack) or, without one, nacks so the subscription's dead-letter policy applies.
+    ``dead_letter_topic`` (original bytes and attributes plus the worker's ``x-*``
+    dead-letter attributes, then ack) or, without one, nacks so the subscription's
+    dead-letter policy applies.
     """
 
     dead_letter_topic: str | None = None
@@ -78,7 +80,4 @@ def _error_attributes() -> dict[str, str]:
     error = sys.exc_info()[1]
     if error is None or isinstance(error, HandlerException):
         return {}
-    return {
-        f"{DEAD_LETTER_ATTRIBUTE_PREFIX}error-type": type(error).__name__,
-        f"{DEAD_LETTER_ATTRIBUTE_PREFIX}error-message": str(error)[:1024],
-    }
+    return error_attributes(error)

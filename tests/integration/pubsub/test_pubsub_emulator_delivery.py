@@ -132,9 +132,10 @@ async def test_reject_forwards_to_dead_letter_topic_with_reasons_and_acks(
     attributes = dict(letter.attributes)
     assert letter.data == b"bad"
     assert attributes["origin"] == "it"
-    assert attributes["dead-letter-error-type"] == "ValueError"
-    assert attributes["dead-letter-error-message"] == "not a date"
-    assert attributes["dead-letter-subscription"] == f"{unique_name}-sub"
+    assert attributes["x-error-type"] == "ValueError"
+    assert attributes["x-error-message"] == "not a date"
+    assert attributes["x-source-subscription"] == f"{unique_name}-sub"
+    assert attributes["x-original-message-id"]
 
 
 async def test_retry_backoff_is_honored(pubsub_emulator: ManagedProcess, unique_name: str) -> None:

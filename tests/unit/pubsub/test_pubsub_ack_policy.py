@@ -82,10 +82,13 @@ async def test_reject_with_dead_letter_topic_forwards_original_then_acks() -> No
     [(topic, dead_letter)] = delivery.forwarded
     assert topic == "topic-dlq"
     assert dead_letter.data == delivery.data
-    assert dead_letter.attributes["dead-letter-error-type"] == "ValueError"
-    assert dead_letter.attributes["dead-letter-error-message"] == "handler failed"
-    assert dead_letter.attributes["dead-letter-subscription"] == "sub-test"
-    assert dead_letter.attributes["dead-letter-message-id"] == "m-1"
+    assert dead_letter.attributes["x-error-type"] == "ValueError"
+    assert dead_letter.attributes["x-error-reason"] == "unexpected"
+    assert dead_letter.attributes["x-error-message"] == "handler failed"
+    assert dead_letter.attributes["x-source-subscription"] == "sub-test"
+    assert dead_letter.attributes["x-original-message-id"] == "m-1"
+    assert "x-dead-lettered-at" in dead_letter.attributes
+    assert not any(key.startswith("dead-letter-") for key in dead_letter.attributes)
 
 
 async def test_reject_message_attributes_travel_with_the_dead_letter() -> None:
@@ -93,7 +96,7 @@ async def test_reject_message_attributes_travel_with_the_dead_letter() -> None:
 
     [(_, dead_letter)] = delivery.forwarded
     assert dead_letter.attributes["why"] == "told to"
-    assert "dead-letter-error-type" not in dead_letter.attributes
+    assert "x-error-type" not in dead_letter.attributes
     assert delivery.calls[:-1] == ["forward", "ack"]
 
 

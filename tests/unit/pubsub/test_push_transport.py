@@ -113,9 +113,9 @@ async def test_a_rejected_message_is_dead_lettered_with_its_bytes_then_acked(
     assert [d.data for d in kept] == [b"\x00not json"]
     letter = kept[0].attributes
     assert letter["a"] == "b"
-    assert letter["dead-letter-subscription"] == "in-sub"
-    assert letter["dead-letter-message-id"] == "m-1"
-    assert letter["dead-letter-delivery-attempt"] == "2"
+    assert letter["x-source-subscription"] == "in-sub"
+    assert letter["x-original-message-id"] == "m-1"
+    assert letter["x-delivery-attempt"] == "2"
 
 
 async def test_an_unsettled_message_counts_as_nacked_after_the_lease_would_run_out(

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from worker.pubsub.deadletter import origin_attributes, original_attributes
 from worker.pubsub.specs import SubscriptionSpec
-
-DEAD_LETTER_ATTRIBUTE_PREFIX = "dead-letter-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,28 +127,28 @@ class Delivery(ABC):
             await self._nack()
 
     async def dead_letter(self, topic: str, extra_attributes: Mapping[str, str]) -> None:
-        """Publish the original bytes and attributes (plus why) to ``topic``, then ack."""
+        """Publish the original bytes and attributes (plus why) to ``topic``, then ack.
+
+        Attributes a former dead-lettering added (a replayed message that failed again)
+        are dropped first, so the letter describes its latest failure only."""
         if self.settled:
             return
         if self.forward is None:
             msg = f"delivery {self.message_id} of {self.subscription} cannot publish dead letters"
             raise RuntimeError(msg)
-        attributes = {**self.attributes, **self.dead_letter_attributes(), **extra_attributes}
+        attributes = {
+            **original_attributes(self.attributes),
+            **self.dead_letter_attributes(),
+            **extra_attributes,
+        }
         await self.forward(topic, [OutgoingMessage(self.data, attributes, self.ordering_key)])
         await self.ack()
 
     def dead_letter_attributes(self) -> dict[str, str]:
-        """Where the dead letter came from."""
-        attributes = {
-            f"{DEAD_LETTER_ATTRIBUTE_PREFIX}subscription": self.subscription,
-            f"{DEAD_LETTER_ATTRIBUTE_PREFIX}message-id": self.message_id,
-            f"{DEAD_LETTER_ATTRIBUTE_PREFIX}time": datetime.now(UTC).isoformat(),
-        }
-        if self.delivery_attempt is not None:
-            attributes[f"{DEAD_LETTER_ATTRIBUTE_PREFIX}delivery-attempt"] = str(
-                self.delivery_attempt
-            )
-        return attributes
+        """Where the dead letter came from (``x-source-subscription`` and the rest)."""
+        return origin_attributes(
+            self.subscription, self.message_id, self.delivery_attempt, datetime.now(UTC)
+        )
 
 
 class Stream(Protocol):
