@@ -7,7 +7,7 @@ import base64
 import contextlib
 import dataclasses
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from worker.events.deadletter import (
 from worker.pubsub import PubSubBroker
 from worker.pubsub.push import MAX_PUSH_BODY_BYTES
 from worker.pubsub.transport.base import Delivery, StreamOptions
-from worker.pubsub.transport.memory import MemoryTransport
+from worker.pubsub.transport.memory import MemoryStream, MemoryTransport
 from worker.pubsub.transport.push import PushTransport
 from worker.runtime import build_ports, utc_now
 from worker.service.app import build_service
@@ -80,7 +80,7 @@ async def call(
         {"type": "http.request", "body": part, "more_body": index < len(parts) - 1}
         for index, part in enumerate(parts)
     ]
-    sent: list[dict[str, Any]] = []
+    sent: list[MutableMapping[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
         if inbox:
@@ -88,7 +88,7 @@ async def call(
         await asyncio.Event().wait()  # the client stays connected
         raise AssertionError("unreachable")
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         sent.append(message)
 
     await service.app(scope, receive, send)
@@ -142,7 +142,7 @@ async def pushing(
         yield service
 
 
-def dead_letter_keeper(service: WorkerService) -> tuple[list[Delivery], Any]:
+def dead_letter_keeper(service: WorkerService) -> tuple[list[Delivery], MemoryStream]:
     """What reaches the file-arrived dead-letter topic's keep subscription."""
     transport = service.broker.transport
     assert isinstance(transport, PushTransport)
