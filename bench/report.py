@@ -39,7 +39,9 @@ def _validation_lines(validation: dict[str, Any]) -> list[str]:
         f"{runs['checks']['pass_s']:.2f} s, Pandera on the LazyFrame "
         f"{runs['pandera']['pass_s']:.2f} s",
         f"  contract checks with quarantine: {validation['contract_cost_s']:.2f} s = "
-        f"{validation['contract_share_of_pass']:.1%} of the pass; Pandera takes "
+        f"{validation['contract_share_of_pass']:.1%} of the pass's wall time, "
+        f"{validation['contract_cost_cpu_s']:.2f} CPU-s = "
+        f"{validation['contract_share_of_pass_cpu']:.1%} of its CPU time; Pandera takes "
         f"{validation['pandera_vs_checked_pass']:.1f}x the whole checked pass",
     ]
 
@@ -52,8 +54,16 @@ def _messages_lines(messages: dict[str, Any]) -> list[str]:
     ]
     broker = messages.get("broker")
     if isinstance(broker, dict):
-        for row in broker.get("results", []):
-            lines.append(f"  broker bench: {row}")
+        rows = broker.get("results", {})
+        raw_cpu = rows.get("raw", {}).get("cpu_us_per_message")
+        for name, row in rows.items():
+            per_message = row.get("cpu_us_per_message", 0.0)
+            versus = f", {per_message / raw_cpu:.2f}x raw" if raw_cpu else ""
+            lines.append(
+                f"  broker bench {name}: {per_message:.0f} CPU-us per message{versus}, "
+                f"{row.get('messages_per_s', 0):.0f} msg/s, peak RSS "
+                f"{row.get('peak_rss_mb', 0):.0f} MB"
+            )
     else:
         lines.append(f"  broker bench: {broker}")
     latency = messages.get("latency")

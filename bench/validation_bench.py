@@ -20,19 +20,28 @@ def run_validation_bench(rows: int, log: Any) -> dict[str, Any]:
     for mode in MODES:
         measured = measure([PYTHON, "-m", "bench.contenders.validation", mode, str(source)])
         payload = measured.payload()
-        runs[mode] = {**measured.summary(), "pass_s": round(payload["pass_s"], 3)}
+        runs[mode] = {
+            **measured.summary(),
+            "pass_s": round(payload["pass_s"], 3),
+            "pass_cpu_s": round(payload["pass_cpu_s"], 3),
+        }
         log(
-            f"  {mode:<10} {payload['pass_s']:7.2f} s in the pass ({measured.wall_s:.2f} s "
+            f"  {mode:<10} {payload['pass_s']:7.2f} s, {payload['pass_cpu_s']:6.2f} CPU-s in the "
+            f"pass ({measured.wall_s:.2f} s "
             f"process, {measured.cpu_s:.2f} CPU-s, {measured.peak_rss_mb:.0f} MB), "
             f"load {measured.load_before}"
         )
     checks_s = runs["checks"]["pass_s"]
     contract_cost = max(checks_s - runs["no-checks"]["pass_s"], 0.0)
+    checks_cpu = runs["checks"]["pass_cpu_s"]
+    contract_cpu = max(checks_cpu - runs["no-checks"]["pass_cpu_s"], 0.0)
     return {
         "rows": rows,
         "runs": runs,
         "contract_cost_s": round(contract_cost, 3),
         "contract_share_of_pass": round(contract_cost / checks_s, 3),
+        "contract_cost_cpu_s": round(contract_cpu, 3),
+        "contract_share_of_pass_cpu": round(contract_cpu / checks_cpu, 3),
         "pandera_vs_checked_pass": round(runs["pandera"]["pass_s"] / checks_s, 2),
         "pandera_vs_contract_cost": round(runs["pandera"]["pass_s"] / contract_cost, 1)
         if contract_cost
