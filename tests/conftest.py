@@ -6,12 +6,14 @@ is printed in the summary (``-ra``) and at session start.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from worker.devenv.emulators import (
     ManagedProcess,
@@ -85,3 +87,20 @@ def gcs_server(emulator_logs: Path) -> Iterator[ManagedProcess]:
 def unique_name() -> str:
     """A fresh resource-name stem per test (topics, subscriptions, buckets)."""
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def command_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A temp working directory with no WORKER_* / CLOUD_RUN_* variables from the developer's
+    shell; the logging a command configures (pointed at CliRunner's stream, which closes after
+    each test) is undone afterwards. Test packages that run commands make it autouse."""
+    for name in list(os.environ):
+        if name.startswith(("WORKER_", "CLOUD_RUN_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield tmp_path
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)

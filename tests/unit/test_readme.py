@@ -6,15 +6,11 @@ line ends with ``# exits N``.
 
 from __future__ import annotations
 
-import logging
-import os
 import re
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 from typer.testing import CliRunner
 
 from worker.cli.app import app
@@ -41,17 +37,8 @@ def readme_commands() -> list[tuple[list[str], int]]:
 
 
 @pytest.fixture
-def empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    for name in list(os.environ):
-        if name.startswith(("WORKER_", "CLOUD_RUN_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield tmp_path
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
+def empty_directory(command_environment: Path) -> Path:
+    return command_environment
 
 
 def test_readme_has_examples_for_every_batch_command() -> None:

@@ -1,27 +1,12 @@
-"""CLI tests run in a temp working directory with a clean WORKER_* environment."""
+"""Commands here run in a clean working directory and environment (tests/conftest.py)."""
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
 
 
 @pytest.fixture(autouse=True)
-def clean_cli_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Nothing from the developer's shell or .env leaks in; logging is restored afterwards
-    (the commands point structlog at CliRunner's stream, which closes after each test)."""
-    for name in list(os.environ):
-        if name.startswith(("WORKER_", "CLOUD_RUN_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield tmp_path
-    structlog.reset_defaults()
-    root.handlers[:] = handlers
-    root.setLevel(level)
+def clean_command_environment(command_environment: Path) -> Path:
+    return command_environment
