@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
 
@@ -120,3 +124,21 @@ def upload_trips(storage: GcsStorage, bucket: str, day: date, rows: int = 20, se
     uri = f"gs://{bucket}/{sample_name(day)}"
     storage.write_bytes(uri, generate_trips_csv(day, rows, 0.0, seed))
     return uri
+
+
+def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path, within: float) -> None:
+    """Wait until ``worker serve`` answers /readyz with 200, failing with its log."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(
+                f"worker serve exited with {process.returncode}: {log.read_text()}"
+            )
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"worker serve on port {port} not ready in {within:g}s: {log.read_text()}")

@@ -14,9 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -24,7 +21,14 @@ from pathlib import Path
 import pytest
 from google.cloud.pubsub_v1 import SubscriberClient
 from google.pubsub_v1.types import PushConfig
-from service_it_support import PROJECT, completions, create_subscription, publish_raw, pull_until
+from service_it_support import (
+    PROJECT,
+    completions,
+    create_subscription,
+    publish_raw,
+    pull_until,
+    wait_ready,
+)
 
 from worker.core.manifest import read_manifest
 from worker.datasets.trips_sample import generate_trips_csv, sample_name
@@ -71,23 +75,6 @@ def serve_process() -> Iterator[list[subprocess.Popen[bytes]]]:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
-
-
-def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path, within: float) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(
-                f"worker serve exited with {process.returncode}: {log.read_text()}"
-            )
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"worker serve on port {port} not ready in {within:g}s: {log.read_text()}")
 
 
 def switch_to_push(subscription: str, endpoint: str) -> None:

@@ -13,9 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,6 +25,7 @@ from service_it_support import (
     pull,
     pull_until,
     upload_trips,
+    wait_ready,
 )
 
 from worker.core.manifest import read_manifest
@@ -68,23 +66,6 @@ def worker(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         timeout=180,
         check=False,
     )
-
-
-def wait_ready(port: int, process: subprocess.Popen[bytes], log: Path, within: float) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(
-                f"worker serve exited with {process.returncode}: {log.read_text()}"
-            )
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"worker serve on port {port} not ready in {within:g}s: {log.read_text()}")
 
 
 @pytest.fixture
