@@ -14,12 +14,15 @@ from pathlib import Path
 
 REPORT_ENV = "WORKER_RELIABILITY_REPORT"
 DEFAULT_REPORT = Path(".worker/reliability.jsonl")
+_INVOKED_IN = Path.cwd()
+"""Where pytest was started: tests later run inside temporary directories."""
 
 Count = int | float | str
 
 
 def report_path() -> Path:
-    return Path(os.environ.get(REPORT_ENV) or DEFAULT_REPORT)
+    """The results file; a relative path is taken from where the run was started."""
+    return _INVOKED_IN / Path(os.environ.get(REPORT_ENV) or DEFAULT_REPORT)
 
 
 def record(scenario: str, **counts: Count) -> dict[str, object]:
