@@ -16,13 +16,16 @@ REPORT_ENV = "WORKER_RELIABILITY_REPORT"
 DEFAULT_REPORT = Path(".worker/reliability.jsonl")
 _INVOKED_IN = Path.cwd()
 """Where pytest was started: tests later run inside temporary directories."""
+_REPORT_AT_START = _INVOKED_IN / Path(os.environ.get(REPORT_ENV) or DEFAULT_REPORT)
+"""Read once: the tests clear WORKER_* variables from their environment."""
 
 Count = int | float | str
 
 
 def report_path() -> Path:
     """The results file; a relative path is taken from where the run was started."""
-    return _INVOKED_IN / Path(os.environ.get(REPORT_ENV) or DEFAULT_REPORT)
+    configured = os.environ.get(REPORT_ENV)
+    return _INVOKED_IN / configured if configured else _REPORT_AT_START
 
 
 def record(scenario: str, **counts: Count) -> dict[str, object]:
