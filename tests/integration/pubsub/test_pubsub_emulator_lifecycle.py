@@ -70,8 +70,6 @@ async def test_graceful_shutdown_drains_then_gives_back_what_remains(
 
     async with second:
         await second.start()
-        # This emulator build misses cancelled streams (its gRPC server fails on
-        # RST_STREAM), so even nacked messages return only after the 10 s ack deadline.
         await wait_until(lambda: len(again) >= 2, 40, "the unprocessed messages")
         # Drained messages were acked before the stream closed: they never come back,
         # though an unacked one would have returned together with the two above.
@@ -140,3 +138,38 @@ async def test_stream_survives_an_emulator_restart(
         emulator.stop()
 
     assert processed == set(range(20))
+
+
+async def test_messages_held_at_stop_go_straight_to_the_next_subscriber(
+    pubsub_emulator: ManagedProcess, unique_name: str
+) -> None:
+    subscription = f"{unique_name}-sub"
+    held = [f"held-{n}" for n in range(5)]
+    first = make_broker(graceful_timeout=1.0)
+    started: list[str] = []
+
+    @first.subscriber(subscription, topic=unique_name, ack_deadline=120, max_messages=10)
+    async def hold(body: str) -> None:
+        started.append(body)
+        await asyncio.sleep(3600)
+
+    await first.provision()
+    await first.start()
+    await first.publish_batch(*held, topic=unique_name)
+    await wait_until(lambda: len(started) == len(held), 20, "every message in a handler")
+    await first.stop()
+
+    second = make_broker()
+    again: list[str] = []
+
+    @second.subscriber(subscription, topic=unique_name, ack_deadline=120)
+    async def take(body: str) -> None:
+        again.append(body)
+
+    async with second:
+        await second.start()
+        # Well inside the 120 s ack deadline: a message left leased to the first
+        # subscriber's closed stream would only come back after it.
+        await wait_until(lambda: len(again) >= len(held), 40, "the held messages")
+
+    assert sorted(again) == held

@@ -8,99 +8,24 @@ loop never waits on the network.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 from collections.abc import Sequence
 from typing import Any
 
 from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient, types
-from google.cloud.pubsub_v1.subscriber.message import Message
 
 from worker.errors import BrokerError
 from worker.pubsub.transport.base import (
     BatchSettings,
-    Delivery,
     DeliveryCallback,
     OutgoingMessage,
     StreamOptions,
 )
 from worker.pubsub.transport.grpc_admin import GrpcAdmin
-from worker.pubsub.transport.grpc_delivery import (
-    GrpcDelivery,
-    LoopScheduler,
-    translate_error,
-)
+from worker.pubsub.transport.grpc_delivery import translate_error
+from worker.pubsub.transport.grpc_stream import GrpcStream
 
 RESERVED_ATTRIBUTE_NAMES = frozenset({"topic", "data", "ordering_key", "retry", "timeout"})
 """Keyword names of ``PublisherClient.publish``: attributes cannot use them."""
-
-
-class GrpcStream:
-    """One streaming pull; its end (error or cancel) is observable from the loop."""
-
-    def __init__(
-        self,
-        client: Any,
-        path: str,
-        subscription: str,
-        options: StreamOptions,
-        deliver: DeliveryCallback,
-        transport: GrpcTransport,
-    ) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._subscription = subscription
-        self._deliver = deliver
-        self._forward = transport.publish
-        self._closing = False
-        self._ended: asyncio.Future[BaseException | None] = self._loop.create_future()
-        flow_control = types.FlowControl(
-            max_bytes=options.max_bytes,
-            max_messages=options.max_messages,
-            max_lease_duration=options.max_lease_duration_s,
-            max_duration_per_lease_extension=options.lease_extension_s,
-        )
-        self._scheduler = LoopScheduler(self._loop, self._on_message)
-        self._future: concurrent.futures.Future[Any] = client.subscribe(
-            path,
-            callback=self._on_message,
-            flow_control=flow_control,
-            scheduler=self._scheduler,
-        )
-        self._future.add_done_callback(self._on_done)
-
-    def _on_message(self, message: Message) -> None:
-        if self._closing:
-            self._scheduler.give_back([message])
-            return
-        self._deliver(GrpcDelivery(message, self._subscription, self._forward))
-
-    def _on_done(self, future: concurrent.futures.Future[Any]) -> None:
-        error = None if future.cancelled() else future.exception()
-        if self._closing:
-            error = None
-        where = f"streaming pull of {self._subscription}"
-        outcome = translate_error(error, where) if error is not None else None
-        try:
-            self._loop.call_soon_threadsafe(self._set_ended, outcome)
-        except RuntimeError:
-            return  # the loop is gone; nobody is waiting any more
-
-    def _set_ended(self, outcome: BaseException | None) -> None:
-        if not self._ended.done():
-            self._ended.set_result(outcome)
-
-    async def wait_closed(self) -> BaseException | None:
-        return await asyncio.shield(self._ended)
-
-    async def close(self, unsettled: Sequence[Delivery] = ()) -> None:
-        """Cancel the pull and wait until the library has flushed its acks and nacks.
-
-        The library nacks what its scheduler gives back after the stream has stopped,
-        so ``unsettled`` messages go back without being redelivered to us meanwhile.
-        """
-        self._closing = True
-        self._scheduler.give_back([d.message for d in unsettled if isinstance(d, GrpcDelivery)])
-        self._future.cancel()
-        await self.wait_closed()
 
 
 class GrpcTransport:
@@ -192,4 +117,4 @@ class GrpcTransport:
     ) -> GrpcStream:
         _, subscriber = self._clients()
         path = subscriber.subscription_path(self.project, subscription)
-        return GrpcStream(subscriber, path, subscription, options, deliver, self)
+        return GrpcStream(subscriber, path, subscription, options, deliver, self.publish)

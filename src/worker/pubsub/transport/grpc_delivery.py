@@ -9,20 +9,23 @@ Lease extension, flow control and ordering stay with the library.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from google.api_core import exceptions as google_exceptions
 from google.cloud.pubsub_v1.subscriber.exceptions import AcknowledgeError
 from google.cloud.pubsub_v1.subscriber.message import Message
 from google.cloud.pubsub_v1.subscriber.scheduler import Scheduler
 
-from worker.errors import AckFailedError, BrokerError, TransientBrokerError
+from worker.errors import AckFailedError, BrokerError, TransientBrokerError, WorkerError
 from worker.pubsub.transport.base import Delivery, PublishFunc
+
+log = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     google_exceptions.ServiceUnavailable,
@@ -46,12 +49,28 @@ def translate_error(error: BaseException, where: str) -> BrokerError:
     return BrokerError(text, where=where)
 
 
-class GrpcDelivery(Delivery):
-    __slots__ = ("message",)
+class SettlingStream(Protocol):
+    """What a delivery needs of its stream (see ``grpc_stream.GrpcStream``)."""
 
-    def __init__(self, message: Message, subscription: str, forward: PublishFunc) -> None:
-        super().__init__(subscription, forward)
+    subscription: str
+    forward: PublishFunc
+
+    @property
+    def gone(self) -> bool: ...
+
+    async def settle(self, ack_ids: Sequence[str], *, ack: bool) -> None: ...
+
+
+class GrpcDelivery(Delivery):
+    """One message of a streaming pull. Settled through the client while the stream
+    runs; once it is gone, through unary calls (the client's dispatcher died with it)."""
+
+    __slots__ = ("_stream", "message")
+
+    def __init__(self, message: Message, stream: SettlingStream) -> None:
+        super().__init__(stream.subscription, stream.forward)
         self.message = message
+        self._stream = stream
 
     @property
     def message_id(self) -> str:
@@ -84,6 +103,9 @@ class GrpcDelivery(Delivery):
         return attempt
 
     async def _ack(self) -> None:
+        if self._stream.gone:
+            await self._settle_unary(ack=True)
+            return
         if not self.message.exactly_once_enabled:
             self.message.ack()
             return
@@ -94,7 +116,20 @@ class GrpcDelivery(Delivery):
             raise AckFailedError(msg, where=self.subscription) from error
 
     async def _nack(self) -> None:
+        if self._stream.gone:
+            await self._settle_unary(ack=False)
+            return
         self.message.nack()
+
+    async def _settle_unary(self, *, ack: bool) -> None:
+        try:
+            await self._stream.settle([self.message.ack_id], ack=ack)
+        except WorkerError as error:
+            if ack and self.message.exactly_once_enabled:
+                msg = f"ack of message {self.message_id} failed after its stream ended: {error}"
+                raise AckFailedError(msg, where=self.subscription) from error
+            # Best effort, like every ack: the message returns when its lease runs out.
+            log.warning("settling message %s failed: %s", self.message_id, error)
 
     async def modify_ack_deadline(self, seconds: int) -> None:
         if seconds <= 0:
@@ -114,7 +149,8 @@ class LoopScheduler(Scheduler):  # type: ignore[misc]  # the library ships no ty
         self._requests: queue.Queue[Any] = queue.Queue()
         self._lock = threading.Lock()
         self._pending: deque[Message] = deque()
-        self._given_back: list[Message] = []
+        self.left_over: list[Message] = []
+        """Received but never handed to the loop: the stream hands them back itself."""
         self._wakeup_scheduled = False
         self._open = True
 
@@ -138,8 +174,9 @@ class LoopScheduler(Scheduler):  # type: ignore[misc]  # the library ships no ty
         try:
             self._loop.call_soon_threadsafe(self._drain)
         except RuntimeError:
-            # The loop is closed: give the messages back instead of losing their leases.
-            for dropped in self.shutdown():
+            # The loop is closed: nobody will hand them back, so the client nacks them.
+            self.shutdown()
+            for dropped in self.left_over:
                 dropped.nack()
 
     def _drain(self) -> None:
@@ -150,20 +187,11 @@ class LoopScheduler(Scheduler):  # type: ignore[misc]  # the library ships no ty
         for message in batch:
             self._on_message(message)
 
-    def give_back(self, messages: list[Message]) -> None:
-        """Messages the library should nack when it shuts down (after pulling stopped)."""
-        with self._lock:
-            if self._open:
-                self._given_back.extend(messages)
-                return
-        for message in messages:
-            message.nack()
-
     def shutdown(self, await_msg_callbacks: bool = False) -> list[Message]:
-        """Stop accepting; undelivered and given-back messages go back to the library."""
+        """Stop accepting. Undelivered messages are kept in ``left_over`` rather than
+        returned: the library would nack them through the stream being torn down."""
         with self._lock:
             self._open = False
-            dropped = [*self._pending, *self._given_back]
+            self.left_over.extend(self._pending)
             self._pending.clear()
-            self._given_back.clear()
-        return dropped
+        return []
