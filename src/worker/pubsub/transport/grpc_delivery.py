@@ -54,9 +54,7 @@ class SettlingStream(Protocol):
 
     subscription: str
     forward: PublishFunc
-
-    @property
-    def gone(self) -> bool: ...
+    gone: bool
 
     async def settle(self, ack_ids: Sequence[str], *, ack: bool) -> None: ...
 

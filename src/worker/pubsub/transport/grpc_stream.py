@@ -57,6 +57,9 @@ class GrpcStream:
         self.forward = forward
         self._deliver = deliver
         self._closing = False
+        self.gone = False
+        """True once the stream stopped: its client can no longer settle messages. A plain
+        flag, set by the client's thread: ``Future.done()`` takes a lock on every ack."""
         self._arrived_while_closing: list[Message] = []
         self._ended: asyncio.Future[BaseException | None] = self._loop.create_future()
         flow_control = types.FlowControl(
@@ -74,11 +77,6 @@ class GrpcStream:
         )
         self._future.add_done_callback(self._on_done)
 
-    @property
-    def gone(self) -> bool:
-        """True once the stream stopped: its client can no longer settle messages."""
-        return self._future.done()
-
     def _on_message(self, message: Message) -> None:
         if self._closing:
             self._arrived_while_closing.append(message)
@@ -86,6 +84,7 @@ class GrpcStream:
         self._deliver(GrpcDelivery(message, self))
 
     def _on_done(self, future: concurrent.futures.Future[Any]) -> None:
+        self.gone = True
         error = None if future.cancelled() else future.exception()
         if self._closing:
             error = None
