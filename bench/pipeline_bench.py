@@ -27,6 +27,9 @@ CONTENDERS: dict[str, list[str]] = {
     "pyarrow parse": ["-m", "bench.contenders.arrow_copy", "--parse-only"],
 }
 
+FILTERING = {WORKER, WORKER_CORE, "polars bare", "duckdb", "pandas+pyarrow"}
+"""Contenders that apply the checks: they must all keep the same rows."""
+
 
 @dataclass(frozen=True)
 class Case:
@@ -106,6 +109,10 @@ def run_case(case: Case, repeat: int, contenders: list[str], log: Any) -> dict[s
         "worker_rows_per_s": round(rows_in / worker_wall),
         "contenders": {},
     }
+    filtered = {name: found["rows_out"] for name, found in details.items() if name in FILTERING}
+    report["rows_out_agree"] = len(set(filtered.values())) <= 1
+    if not report["rows_out_agree"]:
+        log(f"  WARNING: contenders disagree on the clean rows: {filtered}")
     for name, measurements in samples.items():
         wall = median([m.wall_s for m in measurements])
         cpu = median([m.cpu_s for m in measurements])
