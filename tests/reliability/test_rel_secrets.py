@@ -90,7 +90,7 @@ def test_the_push_token_appears_in_no_cli_output(tmp_path: Path) -> None:
 
 
 def test_the_push_token_is_a_secret_str_that_renders_masked() -> None:
-    settings = Settings(push_auth_token=MARKER)  # type: ignore[arg-type]
+    settings = Settings(push_auth_token=MARKER)
     assert settings.push_auth_token is not None
     assert settings.push_auth_token.get_secret_value() == MARKER
     assert MARKER not in repr(settings)

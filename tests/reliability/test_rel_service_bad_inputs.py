@@ -109,6 +109,8 @@ FILES: list[tuple[str, bytes, str]] = [
     ("parquet/2024-02-01.parquet", bad.other_schema_parquet(), "contract"),
     ("avro/2024-02-01.avro", bad.truncated_avro(), "input-format"),
 ]
+_WORKER_AREAS = ("logs", "output", "scratch")
+"""What a test stack's directory may hold: process logs, the output root, the workdir."""
 OVERSIZED_BYTES = 10 * 1024 * 1024 + 1
 
 
@@ -167,6 +169,16 @@ def test_bad_messages_and_files_are_dead_lettered_and_the_worker_keeps_serving(
             "the good file after the bad ones to commit",
         )
         reasons = {case: letters[case].attributes.get("x-error-reason") for case in expected}
+        committed = sorted(
+            str(path.parent.relative_to(stack.output))
+            for path in stack.output.rglob("_manifest.json")
+        )
+        # The worker runs in this directory: whatever it wrote with a relative path is here.
+        outside_output = sorted(
+            str(path.relative_to(tmp_path))
+            for path in tmp_path.rglob("*")
+            if path.is_file() and path.relative_to(tmp_path).parts[0] not in _WORKER_AREAS
+        )
         originals_kept = sum(
             1
             for case, body, attributes, _ in MESSAGES
@@ -192,10 +204,14 @@ def test_bad_messages_and_files_are_dead_lettered_and_the_worker_keeps_serving(
             originals_kept=originals_kept,
             oversized_refused_at_publish=1,
             good_after_bad="committed",
+            partitions_committed=len(committed),
+            written_outside_output=len(outside_output),
             worker_alive=str(alive),
         )
         record("secrets-service", secret_settings=1, log_bytes=len(logs), leaks=leaks)
         assert wrong == {}, f"case: (got, expected) {wrong}"
+        assert committed == ["trips/year=2024/month=02/day=10"], "only the good file may commit"
+        assert outside_output == [], "the worker wrote outside its output root and scratch"
         assert originals_kept == len(MESSAGES), (
             "dead letters must carry the original bytes and attributes"
         )

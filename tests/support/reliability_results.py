@@ -19,7 +19,7 @@ _INVOKED_IN = Path.cwd()
 _REPORT_AT_START = _INVOKED_IN / Path(os.environ.get(REPORT_ENV) or DEFAULT_REPORT)
 """Read once: the tests clear WORKER_* variables from their environment."""
 
-Count = int | float | str
+Count = int | float | str | list[int]
 
 
 def report_path() -> Path:

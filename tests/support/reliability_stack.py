@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -135,25 +134,6 @@ class Stack:
             **self.extra_env,
         }
 
-    def cli(
-        self, *args: str, expect: int | None = None, timeout_s: float = 300.0, **env: str
-    ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [str(WORKER), *args],
-            cwd=self.root,
-            env=self.env | env,
-            capture_output=True,
-            text=True,
-            timeout=timeout_s,
-            check=False,
-        )
-        if expect is not None:
-            assert done.returncode == expect, (
-                f"worker {' '.join(args)} exited {done.returncode}, expected {expect}:\n"
-                f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
-            )
-        return done
-
     def spawn_worker(self, name: str = "worker", **env: str) -> ManagedProcess:
         """A ``worker serve`` subprocess (not waited for: see :meth:`wait_ready`)."""
         port = free_port()
@@ -172,13 +152,6 @@ class Stack:
         """Put ``data`` at ``gs://landing/<name>``; fake-gcs-server notifies file-arrived."""
         generation: int = self._storage.write_bytes(f"{LANDING}/{name}", data)
         return generation
-
-    def read(self, uri: str) -> bytes | None:
-        found = self._storage.read_bytes(uri)
-        return None if found is None else found[0]
-
-    def list(self, prefix: str) -> list[str]:
-        return [info.uri for info in self._storage.list(prefix)]
 
     def publish(self, topic: str, messages: list[tuple[bytes, dict[str, str]]]) -> list[str]:
         from google.cloud.pubsub_v1 import PublisherClient
