@@ -34,9 +34,7 @@ def test_environment_names_are_the_public_interface(monkeypatch: pytest.MonkeyPa
     assert settings.dead_letter_topic_for("uploads") == "uploads-dlq"
 
 
-def test_cli_overrides_win_over_env_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cli_overrides_win_over_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("WORKER_OUTPUT_URI=/from/env-file\nWORKER_PROJECT=p1\n")
     settings = load_settings(output_uri="/from/flag", project=None)
