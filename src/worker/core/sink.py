@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
 from worker.core.validate import Split
 
 ROW_GROUP_ROWS = 262_144
-PARQUET_COMPRESSION = "zstd"
-PARQUET_COMPRESSION_LEVEL = 1
+PARQUET_COMPRESSION: Final = "zstd"
+PARQUET_COMPRESSION_LEVEL: Final = 1
 """zstd level 1 writes a quarter faster than level 3 for files about 6% larger (trips,
 bench/RESULTS.md); level 1 still beats snappy and lz4 on size by a third."""
 
