@@ -171,13 +171,16 @@ class GcsStorage:
                     handle, crc32c_b64=meta.crc32c, md5_b64=meta.md5_hash, size=meta.size
                 )
                 try:
-                    blob.download_to_file(
-                        digest,
-                        if_generation_match=meta.generation,
-                        timeout=self._timeout,
-                        checksum=None,
-                        retry=None,
-                    )
+                    # An empty object has nothing to fetch; some servers (fake-gcs-server)
+                    # answer the ranged read of 0 bytes with a malformed 416.
+                    if meta.size:
+                        blob.download_to_file(
+                            digest,
+                            if_generation_match=meta.generation,
+                            timeout=self._timeout,
+                            checksum=None,
+                            retry=None,
+                        )
                 except api_exceptions.PreconditionFailed as exc:
                     raise TransientStorageError(
                         "object was replaced while downloading", where=uri

@@ -55,6 +55,17 @@ def test_upload_and_download_in_several_chunks(
     assert [p.name for p in dest.parent.iterdir()] == ["big.bin"]
 
 
+def test_an_empty_object_downloads_as_an_empty_file(
+    gcs: GcsStorage, bucket: str, tmp_path: Path
+) -> None:
+    uri = f"gs://{bucket}/in/empty.csv"
+    gcs.write_bytes(uri, b"")
+    dest = tmp_path / "dl" / "empty.csv"
+    info = gcs.download(uri, dest)
+    assert info.size == 0
+    assert dest.read_bytes() == b""
+
+
 def test_download_of_a_missing_object_names_it(
     gcs: GcsStorage, bucket: str, tmp_path: Path
 ) -> None:
