@@ -41,7 +41,7 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="besides the worker")
     parser.add_argument("--validation-rows", type=int, default=10_000_000)
     parser.add_argument("--backfill-days", type=int, default=90)
-    parser.add_argument("--backfill-rows", type=int, default=100_000, help="rows per day")
+    parser.add_argument("--backfill-rows", type=int, default=50_000, help="rows per day")
     parser.add_argument("--only", default=",".join(SECTIONS), help=",".join(SECTIONS))
     return parser.parse_args()
 
