@@ -94,6 +94,14 @@ class Settler:
             self._on_settled(scope, verdict)
         return verdict
 
+    def given_back(self, scope: MessageScope) -> None:
+        """Log and count a delivery cut short by shutdown (the subscriber nacks it)."""
+        verdict = Verdict("nack", "shutdown")
+        self._metrics.message(scope.subscription, verdict.fate)
+        self._log(verdict, scope, None, None)
+        if self._on_settled is not None:
+            self._on_settled(scope, verdict)
+
     async def _dead_letter(
         self, delivery: Delivery, scope: MessageScope, error: Exception | None
     ) -> None:
@@ -181,7 +189,8 @@ class SettleMiddleware(BaseMiddleware):
             if not isinstance(delivery, Delivery) or scope is None:
                 return False
             if exc_val is not None and not isinstance(exc_val, Exception):
-                # Cancellation at shutdown: the subscriber nacks what it still holds.
+                # Cancellation at shutdown: the subscriber nacks what it still holds; say so.
+                self._settler.given_back(scope)
                 return False
             verdict = await self._settler.settle(delivery, scope, exc_val)
             if self._span is not None:
