@@ -127,7 +127,9 @@ class GrpcDelivery(Delivery):
                 msg = f"ack of message {self.message_id} failed after its stream ended: {error}"
                 raise AckFailedError(msg, where=self.subscription) from error
             # Best effort, like every ack: the message returns when its lease runs out.
-            log.warning("settling message %s failed: %s", self.message_id, error)
+            log.warning(
+                "settling message %s of %s failed: %s", self.message_id, self.subscription, error
+            )
 
     async def modify_ack_deadline(self, seconds: int) -> None:
         if seconds <= 0:

@@ -103,11 +103,12 @@ class GrpcStream:
         return await asyncio.shield(self._ended)
 
     async def close(self, unsettled: Sequence[Delivery] = ()) -> None:
-        """Cancel the pull, wait until the client flushed what it settled, then hand
-        back ``unsettled`` and whatever arrived meanwhile (deadline 0, unary calls).
+        """Half-close the pull (cancel it if that fails or takes too long), wait until
+        the client flushed what it settled, then hand back ``unsettled`` and whatever
+        arrived meanwhile (deadline 0, unary calls).
 
-        Handing back only after the pull stopped keeps the messages from being
-        redelivered to this very stream.
+        Handing back only after the call ended keeps the messages from being redelivered
+        to this very stream.
         """
         self._closing = True
         if _half_close(self._future):
@@ -123,7 +124,9 @@ class GrpcStream:
             await self.settle([m.ack_id for m in messages], ack=False)
         except WorkerError as error:
             # They come back anyway once their lease runs out; stopping must not fail.
-            log.warning("handing back %d messages failed: %s", len(messages), error)
+            log.warning(
+                "handing back %d messages of %s failed: %s", len(messages), self.subscription, error
+            )
 
     async def settle(self, ack_ids: Sequence[str], *, ack: bool) -> None:
         """Ack, or hand back (ack deadline 0), with unary calls, in batches."""
