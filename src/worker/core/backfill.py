@@ -8,11 +8,12 @@ checkpoint and reports progress. A failed partition is recorded and never stops 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import multiprocessing.context
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import date
@@ -140,11 +141,31 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+POLARS_THREADS_VARIABLE = "POLARS_MAX_THREADS"
+
+
+@contextlib.contextmanager
+def polars_threads_per_worker(parallel: int) -> Iterator[None]:
+    """While worker processes start, give each ``cores // parallel`` Polars threads (unless
+    the user set ``POLARS_MAX_THREADS``): N processes each running a thread per core put N
+    times more busy threads than cores on the machine (measured: --parallel 2 on 2 cores
+    ran 29% faster with one thread each). The caller's own environment is restored."""
+    if parallel <= 1 or POLARS_THREADS_VARIABLE in os.environ:
+        yield
+        return
+    os.environ[POLARS_THREADS_VARIABLE] = str(max(1, (os.cpu_count() or 1) // parallel))
+    try:
+        yield
+    finally:
+        os.environ.pop(POLARS_THREADS_VARIABLE, None)
+
+
 def prestart_workers(parallel: int) -> None:
     """Start the fork server now, so its imports overlap with the caller's own start-up
     (planning, reading partition states) instead of following it."""
     if parallel > 1 and isinstance(_pool_context(), multiprocessing.context.ForkServerContext):
-        forkserver.ensure_running()
+        with polars_threads_per_worker(parallel):
+            forkserver.ensure_running()
 
 
 def run_backfill(
@@ -223,9 +244,10 @@ def _run_in_pool(
         initargs=(ports_factory, process, child_setup),
     )
     try:
-        pending: dict[Future[PartitionOutcome], PartitionTask] = {
-            pool.submit(_run_in_child, task): task for task in tasks
-        }
+        with polars_threads_per_worker(parallel):
+            pending: dict[Future[PartitionOutcome], PartitionTask] = {
+                pool.submit(_run_in_child, task): task for task in tasks
+            }
         for future in as_completed(pending):
             task = pending[future]
             try:

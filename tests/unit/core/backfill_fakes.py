@@ -59,3 +59,10 @@ def committed(task: PartitionTask) -> PartitionResult:
 
 def mark_child_setup(journal: Path) -> None:
     (journal / f"setup-{os.getpid()}").touch()
+
+
+def record_polars_threads(journal: Path) -> None:
+    """Child setup: note the Polars thread pool this worker process got."""
+    import polars
+
+    (journal / f"threads-{os.getpid()}").write_text(str(polars.thread_pool_size()))

@@ -16,6 +16,7 @@ from backfill_fakes import (
     fake_process,
     mark_child_setup,
     ran_partitions,
+    record_polars_threads,
 )
 
 from worker.core.backfill import (
@@ -208,3 +209,19 @@ def test_unreadable_checkpoint_is_a_configuration_error(tmp_path: Path) -> None:
 def test_parallel_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="--parallel must be at least 1, got 0"):
         run_backfill(planned(1), ports_factory=functools.partial(fake_ports, tmp_path), parallel=0)
+
+
+def test_worker_processes_share_the_cores_between_their_polars_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("POLARS_MAX_THREADS", raising=False)
+    run_backfill(
+        planned(4),
+        ports_factory=functools.partial(fake_ports, tmp_path),
+        process=fake_process,
+        parallel=2,
+        child_setup=functools.partial(record_polars_threads, tmp_path),
+    )
+    sizes = {path.read_text() for path in tmp_path.glob("threads-*")}
+    assert sizes == {str(max(1, (os.cpu_count() or 1) // 2))}
+    assert "POLARS_MAX_THREADS" not in os.environ
