@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
+import pytest
 from pydantic import AliasChoices
 
-from worker.settings import Settings, TopicNames
+from worker.settings import Settings, TopicNames, load_settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 EXTERNAL = {"CLOUD_RUN_TASK_INDEX", "CLOUD_RUN_TASK_COUNT", "WORKER_DEBUG"}
@@ -43,3 +45,25 @@ def test_every_setting_is_documented() -> None:
 def test_the_table_documents_no_setting_that_does_not_exist() -> None:
     unknown = documented_names() - setting_names() - EXTERNAL
     assert not unknown, f"README documents unknown settings {sorted(unknown)}"
+
+
+def test_env_example_names_only_real_settings_and_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = README.parent / ".env.example"
+    names = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example.read_text(), re.MULTILINE))
+    assert names, ".env.example lists no settings"
+    assert names <= setting_names(), f"unknown in .env.example: {sorted(names - setting_names())}"
+    assert setting_names() - names <= {
+        "WORKER_PUBSUB_EMULATOR_HOST",
+        "WORKER_STORAGE_EMULATOR_HOST",
+    }
+
+    for name in list(os.environ):
+        if name.startswith("WORKER_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(example.read_text())
+    settings = load_settings()
+    assert settings.landing_uri == "./data/landing"
+    assert settings.topics.partition_completed == "partition-completed"
