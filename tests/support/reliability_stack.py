@@ -14,32 +14,21 @@ import contextlib
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from worker.devenv.emulators import ManagedProcess, free_port, spawn_process, start_fake_gcs_server
+from worker.devenv.environment import overridden_environ
 
 WORKER = Path(sys.executable).with_name("worker")
 LANDING = "gs://landing"
 READY_TIMEOUT_S = 120.0
 
 
-@contextlib.contextmanager
-def environ(values: dict[str, str]) -> Iterator[None]:
-    """``values`` in this process's environment until exit (Google's clients read it when
-    they are built, settings when they are loaded)."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+environ = overridden_environ
+"""Re-exported for the reliability tests (``support.reliability_stack.environ``)."""
 
 
 def pubsub_host(host: str) -> contextlib.AbstractContextManager[None]:

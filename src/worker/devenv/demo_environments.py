@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
@@ -26,7 +25,7 @@ from worker.devenv.emulators import (
     start_fake_gcs_server,
     start_pubsub_emulator,
 )
-from worker.devenv.environment import emulated_settings, service_environment
+from worker.devenv.environment import emulated_settings, overridden_environ, service_environment
 from worker.devenv.supervisor import Supervisor
 from worker.errors import ConfigurationError
 from worker.pubsub.transport.base import Transport
@@ -107,21 +106,6 @@ def _close(storage: Storage) -> None:
         close()
 
 
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    """Set ``values`` in this process's environment (Google's clients read it) until exit."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 class EmulatedEnvironment:
     mode: DemoMode = "emulators"
 
@@ -170,7 +154,7 @@ class EmulatedEnvironment:
             workdir=self.workdir,
         )
         env = service_environment(self.settings)
-        self._exit.enter_context(_environ(env))
+        self._exit.enter_context(overridden_environ(env))
         progress(f"fake-gcs-server on {gcs.host}; provisioning topics and subscriptions")
         await self.provisioner(self.settings)
         from worker.storage.gcs import GcsStorage

@@ -7,7 +7,10 @@ Google clients) talks to the same emulators, bucket and output.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
 
 from worker.settings import Settings, TopicNames
@@ -80,3 +83,19 @@ def service_environment(settings: Settings) -> dict[str, str]:
 def export_lines(env: dict[str, str]) -> list[str]:
     """``export NAME=value`` lines a POSIX shell can paste, values quoted where needed."""
     return [f"export {name}={shlex.quote(value)}" for name, value in env.items()]
+
+
+@contextlib.contextmanager
+def overridden_environ(values: dict[str, str]) -> Iterator[None]:
+    """Set ``values`` in this process's environment until exit, then restore what was there
+    (Google's clients read their emulator hosts when they are built, settings when loaded)."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
