@@ -9,13 +9,11 @@ import importlib
 
 import typer
 
-# Typer vendors click; its exceptions and types are the ones raised here.
+# Typer vendors click; its types are the ones used here.
 from typer._click.core import Command, Context
-from typer._click.exceptions import UsageError
-from typer.core import TyperGroup
 
 from worker import __version__
-from worker.errors import ConfigurationError
+from worker.cli.common import WorkerGroup
 
 COMMANDS: dict[str, str] = {
     "run": "run",
@@ -35,20 +33,9 @@ COMMANDS: dict[str, str] = {
 runs (or for ``--help``), so ``worker version`` does not pay for Polars and Pandera."""
 
 
-class WorkerGroup(TyperGroup):
-    """The root group: an unknown command or a bad root flag is a configuration error (3),
-    not click's usage exit 2, which here means "partial failure"."""
-
-    def _usage_error(self, ctx: Context | None, exc: UsageError) -> typer.Exit:
-        path = ctx.command_path if ctx is not None else "worker"
-        typer.echo(f"error: {exc.format_message()} (see '{path} --help')", err=True)
-        return typer.Exit(ConfigurationError.exit_code)
-
-    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except UsageError as exc:
-            raise self._usage_error(ctx, exc) from None
+class RootGroup(WorkerGroup):
+    """The root group: loads each command's module on first use; usage mistakes anywhere
+    below it exit 3 (:class:`~worker.cli.common.WorkerGroup`)."""
 
     def list_commands(self, ctx: Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
@@ -61,17 +48,9 @@ class WorkerGroup(TyperGroup):
         self.add_command(loaded, cmd_name)
         return loaded
 
-    def resolve_command(
-        self, ctx: Context, args: list[str]
-    ) -> tuple[str | None, Command | None, list[str]]:
-        try:
-            return super().resolve_command(ctx, args)
-        except UsageError as exc:
-            raise self._usage_error(ctx, exc) from None
-
 
 app = typer.Typer(
-    cls=WorkerGroup,
+    cls=RootGroup,
     name="worker",
     help="Google Cloud event-driven data worker: partitions, backfills, dead letters.",
     no_args_is_help=True,

@@ -1,10 +1,16 @@
 """What every ``worker`` command shares: settings flags, exit codes, one-line errors.
 
 A command is a plain function with a ``settings: Settings`` parameter, decorated with
-:func:`worker_command` and registered with ``cls=WorkerCommand``. The decorator adds the
+:func:`worker_command` and registered with :func:`register_command`. The decorator adds the
 settings flags (``--env-file``, ``--log-format``, ``--landing-uri`` ...), builds
 :class:`Settings` once, configures logging, and turns every error into exit code + one line
-on stderr. This module is the only place that maps exceptions to exit codes.
+on stderr. A group of commands is made with :func:`command_group`. This module is the only
+place that maps exceptions to exit codes.
+
+Usage mistakes (unknown command or option, missing argument, bad value) exit 3, a
+configuration error, anywhere in the command tree: click's own exit 2 means "partial
+failure" here. :class:`WorkerGroup` catches them for everything it invokes, so a sub-group
+or command made without these classes is still covered.
 """
 
 from __future__ import annotations
@@ -19,9 +25,10 @@ from typing import Annotated, Any
 
 import typer
 
-# typer vendors click; its UsageError is only reachable through the private module.
-from typer._click.exceptions import UsageError
-from typer.core import TyperCommand
+# typer vendors click; its types and exceptions are only reachable through the private module.
+from typer._click.core import Context
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.core import TyperCommand, TyperGroup
 
 from worker.errors import ConfigurationError, WorkerError
 from worker.settings import Settings, load_settings
@@ -51,19 +58,54 @@ def error_line(exc: BaseException) -> str:
     return f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for the traceback)"
 
 
-class WorkerCommand(TyperCommand):
-    """A command whose flag errors exit 3 (configuration error) with one line, not click's 2.
+MISSING_COMMAND = "Missing command."
 
-    Exit code 2 means "partial failure" here; a mistyped flag is a configuration error.
+
+def usage_exit(exc: UsageError, ctx: Context | None) -> typer.Exit:
+    """Report a usage mistake in one stderr line naming the command it concerns; exit 3.
+
+    A group called without a command has already shown its help (click's "no args is
+    help"); the line then says that a command is missing.
     """
+    where = exc.ctx or ctx
+    path = where.command_path if where is not None else "worker"
+    if isinstance(exc, NoArgsIsHelpError):
+        # Rich help is printed while the error is built; plain help is its message.
+        help_text = exc.format_message()
+        if help_text:
+            typer.echo(help_text)
+        message = MISSING_COMMAND
+    else:
+        message = exc.format_message()
+    typer.echo(f"error: {message} (see '{path} --help')", err=True)
+    return typer.Exit(ConfigurationError.exit_code)
 
-    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+
+class WorkerCommand(TyperCommand):
+    """A command whose flag mistakes exit 3 with one line (see the module doc)."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except UsageError as exc:
-            command = ctx.command_path if ctx is not None else "worker"
-            typer.echo(f"error: {exc.format_message()} (see '{command} --help')", err=True)
-            raise typer.Exit(ConfigurationError.exit_code) from None
+            raise usage_exit(exc, ctx) from None
+
+
+class WorkerGroup(TyperGroup):
+    """A group whose usage mistakes, its own and those of everything under it, exit 3."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as exc:
+            raise usage_exit(exc, ctx) from None
+
+    def invoke(self, ctx: Context) -> Any:
+        # Sub-commands are resolved and parsed inside the parent's invoke.
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise usage_exit(exc, ctx) from None
 
 
 def _settings_parameters() -> list[inspect.Parameter]:
@@ -156,3 +198,8 @@ def worker_command(command: Callable[..., None]) -> Callable[..., None]:
 def register_command(app: typer.Typer, name: str, command: Callable[..., None]) -> None:
     """Mount a ``worker_command`` under ``name`` with the WorkerCommand flag handling."""
     app.command(name, cls=WorkerCommand)(command)
+
+
+def command_group(name: str, help_text: str) -> typer.Typer:
+    """A sub-group of ``worker`` (``worker dlq ...``) with the WorkerGroup usage handling."""
+    return typer.Typer(name=name, help=help_text, cls=WorkerGroup, no_args_is_help=True)

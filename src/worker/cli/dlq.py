@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from worker.cli.common import register_command, worker_command
+from worker.cli.common import command_group, register_command, worker_command
 from worker.cli.render import console, print_json, status_text
 from worker.errors import PartialFailureError
 from worker.ops.deadletters import listing_record
@@ -165,11 +165,7 @@ def _print_report(report: ReplayReport) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    dlq = typer.Typer(
-        name="dlq",
-        help="Inspect and replay dead letters (<topic>-dlq-keep subscriptions).",
-        no_args_is_help=True,
-    )
+    dlq = command_group("dlq", "Inspect and replay dead letters (<topic>-dlq-keep subscriptions).")
     register_command(dlq, "list", list_dead_letters)
     register_command(dlq, "replay", replay_dead_letters)
     app.add_typer(dlq, name="dlq")

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from worker.cli.common import register_command, worker_command
+from worker.cli.common import command_group, register_command, worker_command
 from worker.cli.render import console
 from worker.errors import WorkerError
 from worker.settings import Settings
@@ -82,9 +82,7 @@ def serve(
 
 
 def register(app: typer.Typer) -> None:
-    docs = typer.Typer(
-        name="docs", help="AsyncAPI documentation of the service.", no_args_is_help=True
-    )
+    docs = command_group("docs", "AsyncAPI documentation of the service.")
     register_command(docs, "gen", gen)
     register_command(docs, "serve", serve)
     app.add_typer(docs, name="docs")

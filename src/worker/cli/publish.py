@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from worker.cli.common import register_command, worker_command
+from worker.cli.common import command_group, register_command, worker_command
 from worker.cli.render import console, status_text
 from worker.core.partitions import BACKFILL_MODES, parse_date, parse_mode
 from worker.errors import InputNotFoundError
@@ -149,10 +149,8 @@ def _operator() -> str:
 
 
 def register(app: typer.Typer) -> None:
-    publish_app = typer.Typer(
-        name="publish",
-        help="Trigger processing by hand: publish a file-arrived or backfill-requested event.",
-        no_args_is_help=True,
+    publish_app = command_group(
+        "publish", "Trigger processing by hand: publish a file-arrived or backfill-requested event."
     )
     register_command(publish_app, "file-arrived", file_arrived)
     register_command(publish_app, "backfill", backfill)
