@@ -76,6 +76,9 @@ class DeadLetter:
     data: bytes
     attributes: Mapping[str, str] = field(default_factory=dict)
     publish_time: datetime | None = None
+    ordering_key: str = ""
+    """The original's ordering key ("" for none): the worker's dead-letter publish and
+    Pub/Sub's dead-letter policy both keep it on the dead letter, and a replay reuses it."""
 
     @property
     def original_attributes(self) -> dict[str, str]:
@@ -256,6 +259,7 @@ def listing_record(letter: DeadLetter) -> dict[str, object]:
         "dataset": subject.dataset,
         "object": subject.object,
         "partition": subject.partition,
+        "ordering_key": letter.ordering_key or None,
         "body_bytes": len(letter.data),
         "attributes": dict(sorted(letter.original_attributes.items())),
     }

@@ -10,6 +10,11 @@ Both use synchronous pull on the dead-letter subscription (``<topic>-dlq-keep``)
   publish and ack replays that message again later: replay is at least once, which the
   worker's idempotent processing absorbs.
 
+A dead letter that had an ordering key is republished with it, through a publisher with
+message ordering enabled; one without is republished without. Once a publish with a key
+fails, the later letters with that key in the same run are not published (they stay in
+the subscription), so a replay never overtakes a message of its own key.
+
 ``PUBSUB_EMULATOR_HOST`` (or ``emulator_host``) points the clients at the emulator; Google
 client errors are translated to :mod:`worker.errors` (:mod:`worker.ops.pubsub_clients`).
 """
@@ -32,6 +37,8 @@ RESERVED_ATTRIBUTE_NAMES = frozenset({"topic", "data", "ordering_key", "retry", 
 """Keyword names of ``PublisherClient.publish``; attributes so named cannot be republished."""
 
 ReplayStatus = Literal["replayed", "failed", "unacked", "dry-run"]
+OrderedKey = tuple[str, str]
+"""(topic path, ordering key): the unit Google's publisher pauses after a failed publish."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +127,18 @@ class DeadLetterQueue:
         # Dead letters not acked (dry run, failed publish) are held until the end of the run,
         # so later pulls bring new ones, and then given back all at once.
         held: list[DeadLetter] = []
+        failed_keys: set[OrderedKey] = set()
         try:
             for batch in self._batches(path, limit):
                 if dry_run:
                     outcomes = [self._plan(letter, path, to_topic) for letter in batch]
                 else:
-                    outcomes = self._replay_batch(path, batch, to_topic)
+                    outcomes = self._replay_batch(path, batch, to_topic, failed_keys)
                 report.outcomes.extend(outcomes)
                 held.extend(o.letter for o in outcomes if o.status in ("failed", "dry-run"))
         finally:
             self._release(path, held)
+            self._resume(failed_keys)
         return report
 
     def _plan(self, letter: DeadLetter, path: str, to_topic: str | None) -> ReplayOutcome:
@@ -140,7 +149,11 @@ class DeadLetterQueue:
         return ReplayOutcome(letter, "dry-run", topic=topic)
 
     def _replay_batch(
-        self, path: str, batch: Sequence[DeadLetter], to_topic: str | None
+        self,
+        path: str,
+        batch: Sequence[DeadLetter],
+        to_topic: str | None,
+        failed_keys: set[OrderedKey],
     ) -> list[ReplayOutcome]:
         # Publish the whole batch first so the client can batch the RPCs, then settle each
         # dead letter by its own publish result.
@@ -149,24 +162,33 @@ class DeadLetterQueue:
             topic: str | None = None
             try:
                 topic = self.topic_path(source_topic(letter, path, to_topic))
-                future = self._publish(topic, letter)
+                future = self._publish(topic, letter, failed_keys)
             except Exception as exc:
                 # One letter's failure is reported with it; the others still go.
                 started.append((letter, topic, None, str(exc)))
                 continue
             started.append((letter, topic, future, None))
-        return [self._settle(path, *item) for item in started]
+        return [self._settle(path, *item, failed_keys) for item in started]
 
-    def _publish(self, topic: str, letter: DeadLetter) -> Any:
+    def _publish(self, topic: str, letter: DeadLetter, failed_keys: set[OrderedKey]) -> Any:
+        where = f"dead letter {letter.message_id}"
         original = letter.original_attributes
         reserved = sorted(RESERVED_ATTRIBUTE_NAMES.intersection(original))
         if reserved:
             raise BrokerError(
                 f"attributes {reserved} collide with PublisherClient.publish keywords; "
                 "republish this message by hand",
-                where=f"dead letter {letter.message_id}",
+                where=where,
             )
-        return self._publisher.publish(topic, letter.data, **original)
+        if (topic, letter.ordering_key) in failed_keys:
+            raise BrokerError(
+                f"not republished: an earlier dead letter with ordering key "
+                f"{letter.ordering_key!r} failed in this run, and this one must not overtake it",
+                where=where,
+            )
+        return self._publisher.publish(
+            topic, letter.data, ordering_key=letter.ordering_key, **original
+        )
 
     def _settle(
         self,
@@ -175,6 +197,7 @@ class DeadLetterQueue:
         topic: str | None,
         future: Any,
         error: str | None,
+        failed_keys: set[OrderedKey],
     ) -> ReplayOutcome:
         if future is not None:
             try:
@@ -182,6 +205,8 @@ class DeadLetterQueue:
             except Exception as exc:
                 # Whatever made the publish fail, the dead letter stays for another try.
                 error = str(translate_error(exc, f"publish to {topic}"))
+                if topic is not None and letter.ordering_key:
+                    failed_keys.add((topic, letter.ordering_key))
             else:
                 try:
                     self._subscriber.acknowledge(subscription=path, ack_ids=[letter.ack_id])
@@ -197,6 +222,11 @@ class DeadLetterQueue:
                     )
                 return ReplayOutcome(letter, "replayed", topic=topic, new_message_id=new_message_id)
         return ReplayOutcome(letter, "failed", topic=topic, error=error)
+
+    def _resume(self, failed_keys: set[OrderedKey]) -> None:
+        """Let the publisher take these keys again (it pauses a key whose publish failed)."""
+        for topic, key in sorted(failed_keys):
+            self._publisher.resume_publish(topic, key)
 
     def _batches(self, path: str, limit: int) -> Iterator[list[DeadLetter]]:
         """New dead letters, batch by batch, until ``limit`` or the subscription runs dry.
@@ -235,6 +265,7 @@ class DeadLetterQueue:
                 data=bytes(received.message.data),
                 attributes=dict(received.message.attributes),
                 publish_time=received.message.publish_time,
+                ordering_key=received.message.ordering_key,
             )
             for received in response.received_messages
         ]

@@ -33,11 +33,15 @@ def translate_error(error: Exception, where: str) -> WorkerError:
 
 def make_clients(emulator_host: str | None = None) -> tuple[Any, Any]:
     """Google's subscriber and publisher clients; ``emulator_host`` wins over the
-    environment's ``PUBSUB_EMULATOR_HOST`` (which the clients read themselves)."""
-    from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
+    environment's ``PUBSUB_EMULATOR_HOST`` (which the clients read themselves).
 
+    The publisher has message ordering enabled, so a message can be republished with its
+    ordering key (messages without one are published as before)."""
+    from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient, types
+
+    ordered = types.PublisherOptions(enable_message_ordering=True)
     if not emulator_host:
-        return SubscriberClient(), PublisherClient()
+        return SubscriberClient(), PublisherClient(publisher_options=ordered)
     # grpcio ships no type information and the project pins no stubs for it.
     import grpc  # type: ignore[import-untyped]
     from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
@@ -48,6 +52,7 @@ def make_clients(emulator_host: str | None = None) -> tuple[Any, Any]:
         transport=SubscriberGrpcTransport(channel=grpc.insecure_channel(emulator_host))
     )
     publisher = PublisherClient(
-        transport=PublisherGrpcTransport(channel=grpc.insecure_channel(emulator_host))
+        publisher_options=ordered,
+        transport=PublisherGrpcTransport(channel=grpc.insecure_channel(emulator_host)),
     )
     return subscriber, publisher

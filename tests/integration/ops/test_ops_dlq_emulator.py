@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient
+from google.cloud.pubsub_v1 import PublisherClient, SubscriberClient, types
 from typer.testing import CliRunner, Result
 
 from worker.cli.app import app
@@ -175,10 +175,45 @@ def test_a_failed_republish_leaves_the_dead_letters_and_exits_2(dlq: DeadLetterT
     assert len(listed(dlq.keep)) == 3
 
 
+def ordered_publisher() -> Any:
+    return PublisherClient(publisher_options=types.PublisherOptions(enable_message_ordering=True))
+
+
+def test_replay_republishes_with_the_original_ordering_key_and_invents_none(
+    dlq: DeadLetterTopic,
+) -> None:
+    # As the service dead-letters: the original's ordering key stays on the message.
+    publisher = ordered_publisher()
+    body, attributes = dlq.sent[0]
+    described = dead_letter_attributes(
+        attributes,
+        error=SchemaError("bad", where="y"),
+        stage="decode",
+        subscription=f"{dlq.source}-worker",
+        message_id="orig-keyed",
+        delivery_attempt=1,
+        worker_version="0.1.0",
+        now=NOW,
+    )
+    dead_topic = publisher.topic_path(PROJECT, f"{dlq.source}-dlq")
+    publisher.publish(dead_topic, body, ordering_key="trips/2024-01-15", **described).result(30)
+    publisher.stop()
+    by_id = {record["original_message_id"]: record for record in listed(dlq.keep)}
+    assert by_id["orig-keyed"]["ordering_key"] == "trips/2024-01-15"
+    assert by_id["orig-0"]["ordering_key"] is None
+
+    result = worker("dlq", "replay", "-s", dlq.keep)
+    assert result.exit_code == 0, result.output
+
+    messages = received(dlq, expected=4)
+    keys = sorted(m.ordering_key for m in messages)
+    assert keys == ["", "", "", "trips/2024-01-15"]
+
+
 def test_letters_forwarded_by_the_dead_letter_policy_replay_as_they_arrived(
     pubsub_emulator: ManagedProcess, unique_name: str
 ) -> None:
-    publisher, subscriber = PublisherClient(), SubscriberClient()
+    publisher, subscriber = ordered_publisher(), SubscriberClient()
     source, dead = (
         publisher.topic_path(PROJECT, unique_name),
         publisher.topic_path(PROJECT, f"{unique_name}-dlq"),
@@ -195,7 +230,9 @@ def test_letters_forwarded_by_the_dead_letter_policy_replay_as_they_arrived(
         }
     )
     subscriber.create_subscription(name=subscriber.subscription_path(PROJECT, keep), topic=dead)
-    publisher.publish(source, b'{"late": true}', **{"content-type": "application/json"}).result(30)
+    publisher.publish(
+        source, b'{"late": true}', ordering_key="k-1", **{"content-type": "application/json"}
+    ).result(30)
     # Nack it until the subscription's policy forwards it, as a worker that keeps failing
     # would; the emulator forwards when it would deliver a sixth time, hence pulls go on.
     deadline = time.monotonic() + 60
@@ -210,6 +247,8 @@ def test_letters_forwarded_by_the_dead_letter_policy_replay_as_they_arrived(
             records = listed(keep)
     (record,) = records
     assert (record["reason"], record["delivery_attempt"]) == ("max-delivery-attempts", 5)
+    # Pub/Sub's dead-letter policy keeps the ordering key on the letter it forwards.
+    assert record["ordering_key"] == "k-1"
 
     result = worker("dlq", "replay", "-s", keep)
     assert result.exit_code == 0, result.output
@@ -217,5 +256,6 @@ def test_letters_forwarded_by_the_dead_letter_policy_replay_as_they_arrived(
     (received,) = response.received_messages
     assert received.message.data == b'{"late": true}'
     assert dict(received.message.attributes) == {"content-type": "application/json"}
+    assert received.message.ordering_key == "k-1"
     publisher.stop()
     subscriber.close()

@@ -1,7 +1,8 @@
 """In-process stand-ins for Google's Pub/Sub clients, as ``DeadLetterQueue`` uses them.
 
 They model what matters for listing and replay: leases from synchronous pull, ack
-deadline 0 giving a message back, acks removing it, publish futures that resolve or fail.
+deadline 0 giving a message back, acks removing it, publish futures that resolve or fail,
+and an ordered publisher pausing a key after a failed publish until it is resumed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class StoredMessage:
     data: bytes
     attributes: dict[str, str]
     publish_time: datetime = field(default_factory=lambda: datetime(2024, 1, 15, 12, tzinfo=UTC))
+    ordering_key: str = ""
 
 
 class FakeSubscriber:
@@ -79,17 +81,32 @@ class FakeFuture:
 class FakePublisher:
     def __init__(self, events: list[tuple[str, str]], missing_topics: frozenset[str] = frozenset()):
         self.published: list[tuple[str, bytes, dict[str, str]]] = []
+        self.ordering_keys: list[str] = []
+        """The ordering key of each publish, in order ("" for none)."""
+        self.paused: set[tuple[str, str]] = set()
+        self.resumed: list[tuple[str, str]] = []
         self.missing_topics = missing_topics
         self._events = events
         self._ids = itertools.count(1000)
         self.stopped = False
 
-    def publish(self, topic: str, data: bytes, **attributes: str) -> FakeFuture:
+    def publish(
+        self, topic: str, data: bytes, ordering_key: str = "", **attributes: str
+    ) -> FakeFuture:
         label = f"{topic}#{len(self.published)}"
         self.published.append((topic, data, dict(attributes)))
+        self.ordering_keys.append(ordering_key)
+        if ordering_key and (topic, ordering_key) in self.paused:
+            return FakeFuture(RuntimeError("ordering key paused"), self._events, label)
         if topic.rsplit("/", 1)[-1] in self.missing_topics:
+            if ordering_key:
+                self.paused.add((topic, ordering_key))
             return FakeFuture(NotFound("Topic not found"), self._events, label)
         return FakeFuture(str(next(self._ids)), self._events, label)
+
+    def resume_publish(self, topic: str, ordering_key: str) -> None:
+        self.paused.discard((topic, ordering_key))
+        self.resumed.append((topic, ordering_key))
 
     def stop(self) -> None:
         self.stopped = True

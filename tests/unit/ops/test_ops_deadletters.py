@@ -171,6 +171,7 @@ def test_listing_record_shows_what_an_operator_needs() -> None:
         "dataset": "trips",
         "object": "gs://landing/trips/2024-01-15.csv",
         "partition": None,
+        "ordering_key": None,
         "body_bytes": len(body),
         "attributes": dict(sorted(original.items())),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -11,6 +12,7 @@ from ops_fakes import FakePublisher, FakeSubscriber, StoredMessage
 from worker.errors import BrokerError, ConfigurationError, TransientBrokerError
 from worker.errors import DecodeError as WorkerDecodeError
 from worker.events import dead_letter_attributes
+from worker.ops.deadletters import listing_record
 from worker.ops.dlq import DeadLetterQueue
 from worker.ops.pubsub_clients import translate_error
 
@@ -104,6 +106,63 @@ def test_a_failed_publish_leaves_its_letter_and_names_it() -> None:
     assert "2" in subscriber.available
     assert [(o.letter.message_id, o.status) for o in report.problems] == [("2", "failed")]
     assert "gone-topic" in (report.problems[0].error or "")
+
+
+def test_replay_keeps_each_ordering_key_and_invents_none() -> None:
+    keyed = [replace(dead(i, d, a), ordering_key=f"key-{i}") for i, d, a in ORIGINALS[:2]]
+    unkeyed = dead(*ORIGINALS[2])
+    queue, subscriber, publisher = queue_of([*keyed, unkeyed])
+
+    report = queue.replay(KEEP, limit=10)
+
+    assert publisher.ordering_keys == ["key-1", "key-2", ""]
+    assert [attributes for _, _, attributes in publisher.published] == [
+        attributes for _, _, attributes in ORIGINALS
+    ]
+    assert [o.status for o in report.outcomes] == ["replayed"] * 3
+    assert sorted(subscriber.acked) == ["1", "2", "3"]
+
+
+def test_listing_shows_the_ordering_key() -> None:
+    queue, _, _ = queue_of([replace(dead(*ORIGINALS[0]), ordering_key="trips/2024-01-15")])
+    (letter,) = queue.peek(KEEP, limit=10)
+    assert letter.ordering_key == "trips/2024-01-15"
+    assert listing_record(letter)["ordering_key"] == "trips/2024-01-15"
+
+
+def test_after_a_failed_keyed_publish_later_letters_of_that_key_stay_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One letter per pull, so the failure is known before the next letter of its key.
+    monkeypatch.setattr("worker.ops.dlq.MAX_PULL_BATCH", 1)
+    first, second, other = (
+        replace(dead(i, b"x", {"n": i}), ordering_key=key)
+        for i, key in (("1", "k"), ("2", "k"), ("3", "other"))
+    )
+    for letter in (first, second):
+        letter.attributes["x-source-topic"] = "gone-topic"
+    queue, subscriber, publisher = queue_of(
+        [first, second, other], missing_topics=frozenset({"gone-topic"})
+    )
+
+    report = queue.replay(KEEP, limit=10)
+
+    gone = "projects/p/topics/gone-topic"
+    assert [(o.letter.message_id, o.status) for o in report.outcomes] == [
+        ("1", "failed"),
+        ("2", "failed"),
+        ("3", "replayed"),
+    ]
+    assert "ordering key 'k'" in (report.outcomes[1].error or "")
+    assert [topic for topic, _, _ in publisher.published] == [
+        gone,
+        "projects/p/topics/file-arrived",
+    ]
+    assert subscriber.acked == ["3"]
+    assert sorted(subscriber.available) == ["1", "2"]
+    # the key the publisher paused is resumed when the run ends
+    assert publisher.resumed == [(gone, "k")]
+    assert publisher.paused == set()
 
 
 def test_a_letter_with_no_source_topic_is_a_failure_not_a_guess() -> None:
