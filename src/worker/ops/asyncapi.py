@@ -26,7 +26,7 @@ from worker.events.models import EVENT_MODELS
 from worker.events.schemas import SCHEMA_DIR, schema_path
 from worker.ops.asyncapi_html import render_page, render_viewer
 from worker.ops.yaml_text import dump_yaml
-from worker.pubsub import PubSubBroker, PubSubPublisher, PubSubSubscriber, SubscriptionSpec
+from worker.pubsub import PubSubBroker, PubSubPublisher, PubSubSubscriberBase, SubscriptionSpec
 from worker.pubsub.specs import keep_subscription
 from worker.settings import Settings, TopicNames
 
@@ -103,7 +103,7 @@ def pubsub_settings(broker: PubSubBroker) -> dict[str, dict[str, Any]]:
         if isinstance(publisher, PubSubPublisher):
             described[publisher.topic] = {"topic": publisher.topic}
     for subscriber in broker.subscribers:
-        if isinstance(subscriber, PubSubSubscriber):
+        if isinstance(subscriber, PubSubSubscriberBase):
             described[subscriber.spec.name] = _subscription_settings(subscriber.spec)
     return described
 

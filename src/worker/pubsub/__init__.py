@@ -19,7 +19,8 @@ app = FastStream(broker)
 See docs/pubsub-broker.md.
 """
 
-from worker.pubsub.annotations import PubSubBrokerAnnotation, PubSubMessage
+from worker.pubsub.annotations import PubSubBatchMessage, PubSubBrokerAnnotation, PubSubMessage
+from worker.pubsub.batch import DeliveryBatch
 from worker.pubsub.broker.broker import PubSubBroker
 from worker.pubsub.broker.router import PubSubPublisherArgs, PubSubRoute, PubSubRouter
 from worker.pubsub.message import PubSubMessage as PubSubStreamMessage
@@ -27,7 +28,11 @@ from worker.pubsub.provision import DriftFinding, ProvisionAction, ProvisionRepo
 from worker.pubsub.publisher.usecase import PubSubPublisher
 from worker.pubsub.response import PubSubResponse
 from worker.pubsub.specs import RetryBackoff, SubscriptionSpec
-from worker.pubsub.subscriber.usecase import PubSubSubscriber
+from worker.pubsub.subscriber.usecase import (
+    PubSubBatchSubscriber,
+    PubSubSubscriber,
+    PubSubSubscriberBase,
+)
 from worker.pubsub.testing import TestPubSubBroker
 from worker.pubsub.transport.base import BatchSettings, Delivery, StreamOptions
 from worker.pubsub.transport.memory import MemoryTransport
@@ -35,10 +40,13 @@ from worker.pubsub.transport.memory import MemoryTransport
 __all__ = (
     "BatchSettings",
     "Delivery",
+    "DeliveryBatch",
     "DriftFinding",
     "MemoryTransport",
     "ProvisionAction",
     "ProvisionReport",
+    "PubSubBatchMessage",
+    "PubSubBatchSubscriber",
     "PubSubBroker",
     "PubSubBrokerAnnotation",
     "PubSubMessage",
@@ -49,6 +57,7 @@ __all__ = (
     "PubSubRouter",
     "PubSubStreamMessage",
     "PubSubSubscriber",
+    "PubSubSubscriberBase",
     "RetryBackoff",
     "StreamOptions",
     "SubscriptionSpec",

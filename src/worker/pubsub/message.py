@@ -68,16 +68,18 @@ class PubSubMessage(StreamMessage[Delivery]):
         """Dead-letter now, adding ``attributes`` (``RejectMessage(attributes=...)``)."""
         if self.committed is None:
             if self.dead_letter_topic:
-                why = {**_error_attributes(), **(attributes or {})}
-                await self.raw_message.dead_letter(self.dead_letter_topic, why)
+                await self.raw_message.dead_letter(
+                    self.dead_letter_topic, dead_letter_why(attributes)
+                )
             else:
                 await self.raw_message.nack()
         await super().reject()
 
 
-def _error_attributes() -> dict[str, str]:
-    """The error being handled while the message is rejected (AckPolicy.REJECT_ON_ERROR)."""
+def dead_letter_why(attributes: Mapping[str, str] | None) -> dict[str, str]:
+    """The error being handled while a message is rejected (AckPolicy.REJECT_ON_ERROR),
+    plus ``attributes`` given to ``RejectMessage``."""
     error = sys.exc_info()[1]
     if error is None or isinstance(error, HandlerException):
-        return {}
-    return error_attributes(error)
+        return dict(attributes or {})
+    return {**error_attributes(error), **(attributes or {})}

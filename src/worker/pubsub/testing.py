@@ -26,10 +26,14 @@ from unittest import mock
 from faststream._internal.testing.broker import EnterType, TestBroker, change_producer
 from typing_extensions import override
 
+from worker.pubsub.batch import DeliveryBatch
 from worker.pubsub.broker.broker import PubSubBroker
 from worker.pubsub.publisher.producer import PubSubProducer
 from worker.pubsub.response import PubSubPublishCommand
-from worker.pubsub.subscriber.usecase import PubSubSubscriber
+from worker.pubsub.subscriber.usecase import (
+    PubSubBatchSubscriber,
+    PubSubSubscriberBase,
+)
 from worker.pubsub.transport.base import Delivery, StreamOptions
 from worker.pubsub.transport.clock import ManualClock
 from worker.pubsub.transport.memory import MemoryTransport
@@ -81,21 +85,21 @@ class TestPubSubBroker(TestBroker[PubSubBroker, EnterType], broker=PubSubBroker)
         project = brokers[0].project if brokers else "local-project"
         self.transport = MemoryTransport(project, clock=self.clock, expire_leases=False)
         self.max_deliveries_per_publish = max_deliveries_per_publish
-        self._pending: deque[tuple[PubSubSubscriber, Delivery]] = deque()
+        self._pending: deque[tuple[PubSubSubscriberBase[Any], Delivery]] = deque()
         self._attached: set[str] = set()
         self._draining = False
         self._fake_names = itertools.count(1)
 
-    def _subscribers(self) -> Iterator[PubSubSubscriber]:
+    def _subscribers(self) -> Iterator[PubSubSubscriberBase[Any]]:
         for broker in self.brokers:
             for subscriber in broker.subscribers:
-                if isinstance(subscriber, PubSubSubscriber):
+                if isinstance(subscriber, PubSubSubscriberBase):
                     yield subscriber
 
     @override
     def create_publisher_fake_subscriber(
         self, broker: PubSubBroker, publisher: PubSubPublisher
-    ) -> tuple[PubSubSubscriber, bool]:
+    ) -> tuple[PubSubSubscriberBase[Any], bool]:
         for subscriber in self._subscribers():
             if subscriber.spec.topic == publisher.topic:
                 return subscriber, True
@@ -142,7 +146,7 @@ class TestPubSubBroker(TestBroker[PubSubBroker, EnterType], broker=PubSubBroker)
         for publisher in broker.publishers:
             server.create_topic(getattr(publisher, "topic", ""))
 
-    def _collect(self, subscriber: PubSubSubscriber, delivery: Delivery) -> None:
+    def _collect(self, subscriber: PubSubSubscriberBase[Any], delivery: Delivery) -> None:
         self._pending.append((subscriber, delivery))
 
     async def drain(self) -> None:
@@ -164,7 +168,7 @@ class TestPubSubBroker(TestBroker[PubSubBroker, EnterType], broker=PubSubBroker)
                         )
                         raise RuntimeError(msg)
                     try:
-                        await subscriber.process_message(delivery)
+                        await self._handle(subscriber, delivery)
                     except Exception as error:
                         errors.append(error)
                 if not self.clock.advance():
@@ -173,6 +177,20 @@ class TestPubSubBroker(TestBroker[PubSubBroker, EnterType], broker=PubSubBroker)
             self._draining = False
         if errors:
             raise errors[0]
+
+    async def _handle(self, subscriber: PubSubSubscriberBase[Any], delivery: Delivery) -> None:
+        """One delivery; for a batch subscriber, with the next ones due to it (the
+        batch a real stream would have had waiting), up to its ``max_batch``."""
+        if not isinstance(subscriber, PubSubBatchSubscriber):
+            await subscriber.process_message(delivery)
+            return
+        max_batch: int = subscriber.max_batch
+        batch = [delivery]
+        while self._pending and len(batch) < max_batch:
+            if self._pending[0][0] is not subscriber:
+                break
+            batch.append(self._pending.popleft()[1])
+        await subscriber.process_message(DeliveryBatch(subscriber.subscription, batch))
 
 
 class _DrainingProducer(PubSubProducer):

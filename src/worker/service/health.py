@@ -22,7 +22,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from worker.errors import WorkerError
 from worker.observability.metrics import WorkerMetrics
-from worker.pubsub import PubSubBroker, PubSubSubscriber
+from worker.pubsub import PubSubBroker, PubSubSubscriberBase
 from worker.pubsub.transport.push import PushTransport
 
 READINESS_TIMEOUT_S = 5.0
@@ -30,7 +30,9 @@ READINESS_TIMEOUT_S = 5.0
 
 async def readiness(broker: PubSubBroker, timeout_s: float = READINESS_TIMEOUT_S) -> list[str]:
     """What keeps the service from being ready; empty when it is ready."""
-    subscriptions = [s.subscription for s in broker.subscribers if isinstance(s, PubSubSubscriber)]
+    subscriptions = [
+        s.subscription for s in broker.subscribers if isinstance(s, PubSubSubscriberBase)
+    ]
     if isinstance(broker.transport, PushTransport):
         subscriptions = []
     if not broker.running:

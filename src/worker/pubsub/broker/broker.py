@@ -27,7 +27,7 @@ from worker.pubsub.publisher.producer import PubSubProducer
 from worker.pubsub.publisher.usecase import PubSubPublisher
 from worker.pubsub.response import PubSubPublishCommand
 from worker.pubsub.specs import ResourceSet
-from worker.pubsub.subscriber.usecase import PubSubSubscriber
+from worker.pubsub.subscriber.usecase import PubSubSubscriberBase
 from worker.pubsub.transport.base import BatchSettings, Delivery, Transport
 from worker.pubsub.transport.memory import MemoryTransport
 
@@ -191,7 +191,7 @@ class PubSubBroker(
         """Every topic and subscription the declared subscribers and publishers need."""
         resources = ResourceSet()
         for subscriber in self.subscribers:
-            if isinstance(subscriber, PubSubSubscriber):
+            if isinstance(subscriber, PubSubSubscriberBase):
                 resources = resources.merge(subscriber.resources())
         for publisher in self.publishers:
             if isinstance(publisher, PubSubPublisher):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from faststream._internal.broker.registrator import Registrator
 from faststream._internal.constants import EMPTY
 from faststream.middlewares import AckPolicy
 from typing_extensions import override
 
+from worker.pubsub.batch import DEFAULT_MAX_BATCH
 from worker.pubsub.broker.config import PubSubBrokerConfig
 from worker.pubsub.publisher.factory import create_publisher
 from worker.pubsub.specs import (
@@ -27,14 +28,18 @@ if TYPE_CHECKING:
     from faststream._internal.types import BrokerMiddleware, CustomCallable
 
     from worker.pubsub.publisher.usecase import PubSubPublisher
-    from worker.pubsub.subscriber.usecase import PubSubSubscriber
+    from worker.pubsub.subscriber.usecase import (
+        PubSubBatchSubscriber,
+        PubSubSubscriber,
+        PubSubSubscriberBase,
+    )
 
 
 class PubSubRegistrator(Registrator[Delivery, PubSubBrokerConfig]):
     """Declares subscribers and publishers; included into a ``PubSubBroker``."""
 
-    @override
-    def subscriber(  # type: ignore[override]
+    @overload  # type: ignore[override]
+    def subscriber(
         self,
         subscription: str,
         *,
@@ -50,6 +55,8 @@ class PubSubRegistrator(Registrator[Delivery, PubSubBrokerConfig]):
         max_bytes: int = 100 * 1024 * 1024,
         max_lease_duration: float = 3600.0,
         max_workers: int | None = None,
+        batch: Literal[False] = False,
+        max_batch: int = DEFAULT_MAX_BATCH,
         # FastStream arguments
         ack_policy: AckPolicy = EMPTY,
         no_reply: bool = False,
@@ -62,7 +69,73 @@ class PubSubRegistrator(Registrator[Delivery, PubSubBrokerConfig]):
         title: str | None = None,
         description: str | None = None,
         include_in_schema: bool = True,
-    ) -> PubSubSubscriber:
+    ) -> PubSubSubscriber: ...
+
+    @overload
+    def subscriber(
+        self,
+        subscription: str,
+        *,
+        topic: str | None = None,
+        dead_letter_topic: str | None = None,
+        max_delivery_attempts: int = DEFAULT_MAX_DELIVERY_ATTEMPTS,
+        retry_backoff: tuple[float, float] | None = None,
+        ack_deadline: int = DEFAULT_ACK_DEADLINE_S,
+        enable_message_ordering: bool = False,
+        enable_exactly_once_delivery: bool = False,
+        filter: str = "",
+        max_messages: int = 100,
+        max_bytes: int = 100 * 1024 * 1024,
+        max_lease_duration: float = 3600.0,
+        max_workers: int | None = None,
+        batch: Literal[True],
+        max_batch: int = DEFAULT_MAX_BATCH,
+        # FastStream arguments
+        ack_policy: AckPolicy = EMPTY,
+        no_reply: bool = False,
+        dependencies: Sequence[Dependant] = (),
+        parser: CustomCallable | None = None,
+        decoder: CustomCallable | None = None,
+        codec: CodecProto | None = None,
+        persistent: bool = True,
+        # AsyncAPI
+        title: str | None = None,
+        description: str | None = None,
+        include_in_schema: bool = True,
+    ) -> PubSubBatchSubscriber: ...
+
+    @override
+    def subscriber(
+        self,
+        subscription: str,
+        *,
+        topic: str | None = None,
+        dead_letter_topic: str | None = None,
+        max_delivery_attempts: int = DEFAULT_MAX_DELIVERY_ATTEMPTS,
+        retry_backoff: tuple[float, float] | None = None,
+        ack_deadline: int = DEFAULT_ACK_DEADLINE_S,
+        enable_message_ordering: bool = False,
+        enable_exactly_once_delivery: bool = False,
+        filter: str = "",
+        max_messages: int = 100,
+        max_bytes: int = 100 * 1024 * 1024,
+        max_lease_duration: float = 3600.0,
+        max_workers: int | None = None,
+        batch: bool = False,
+        max_batch: int = DEFAULT_MAX_BATCH,
+        # FastStream arguments
+        ack_policy: AckPolicy = EMPTY,
+        no_reply: bool = False,
+        dependencies: Sequence[Dependant] = (),
+        parser: CustomCallable | None = None,
+        decoder: CustomCallable | None = None,
+        codec: CodecProto | None = None,
+        persistent: bool = True,
+        # AsyncAPI
+        title: str | None = None,
+        description: str | None = None,
+        include_in_schema: bool = True,
+    ) -> PubSubSubscriberBase[Any]:
         """Consume ``subscription`` (created on ``topic`` by :meth:`provision`).
 
         Args:
@@ -78,7 +151,10 @@ class PubSubRegistrator(Registrator[Delivery, PubSubBrokerConfig]):
                 settings, applied at creation.
             max_messages, max_bytes: flow control: leased but unsettled messages/bytes.
             max_lease_duration: how long leases are extended for one message, seconds.
-            max_workers: concurrent handler calls; defaults to ``max_messages``.
+            max_workers: concurrent handler calls; defaults to ``max_messages``
+                (``max_messages // max_batch`` for batch subscribers).
+            batch: hand the handler a list of bodies (``list[Row]``), up to
+                ``max_batch`` messages per call: those waiting when it is free.
             ack_policy: FastStream's acknowledgement policy (default NACK_ON_ERROR).
         """
         spec = SubscriptionSpec(
@@ -100,7 +176,8 @@ class PubSubRegistrator(Registrator[Delivery, PubSubBrokerConfig]):
                 max_lease_duration_s=max_lease_duration,
                 lease_extension_s=ack_deadline,
             ),
-            max_workers=max_workers or max_messages,
+            max_workers=max_workers or _default_workers(max_messages, max_batch if batch else None),
+            max_batch=max_batch if batch else None,
             ack_policy=ack_policy,
             no_reply=no_reply,
             config=cast("PubSubBrokerConfig", self.config),
@@ -164,3 +241,10 @@ class PubSubRegistrator(Registrator[Delivery, PubSubBrokerConfig]):
             middlewares=middlewares,
             include_in_schema=include_in_schema,
         )
+
+
+def _default_workers(max_messages: int, max_batch: int | None) -> int:
+    """Enough handler calls at once to keep every leased message busy."""
+    if max_batch is None or max_batch < 1:  # a bad max_batch is refused by the factory
+        return max_messages
+    return max(1, max_messages // max_batch)

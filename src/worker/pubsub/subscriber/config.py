@@ -20,6 +20,8 @@ DEFAULT_ACK_POLICY = AckPolicy.NACK_ON_ERROR
 @dataclass(kw_only=True)
 class PubSubSubscriberSpecificationConfig(SubscriberSpecificationConfig):
     spec: SubscriptionSpec
+    max_batch: int | None = None
+    """Set for batch subscribers: the most messages one handler call gets."""
 
 
 @dataclass(kw_only=True)

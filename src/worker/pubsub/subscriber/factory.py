@@ -9,7 +9,11 @@ from worker.pubsub.subscriber.config import (
     PubSubSubscriberSpecificationConfig,
 )
 from worker.pubsub.subscriber.specification import PubSubSubscriberSpecification
-from worker.pubsub.subscriber.usecase import PubSubSubscriber
+from worker.pubsub.subscriber.usecase import (
+    PubSubBatchSubscriber,
+    PubSubSubscriber,
+    PubSubSubscriberBase,
+)
 
 if TYPE_CHECKING:
     from faststream.middlewares import AckPolicy
@@ -24,15 +28,20 @@ def create_subscriber(
     spec: SubscriptionSpec,
     stream_options: StreamOptions,
     max_workers: int,
+    max_batch: int | None,
     ack_policy: AckPolicy,
     no_reply: bool,
     config: PubSubBrokerConfig,
     title_: str | None,
     description_: str | None,
     include_in_schema: bool,
-) -> PubSubSubscriber:
+) -> PubSubSubscriberBase[Any]:
+    """A single-message subscriber, or a batch one when ``max_batch`` is given."""
     if max_workers < 1:
         msg = f"max_workers of subscriber {spec.name!r} must be >= 1, got {max_workers}"
+        raise ValueError(msg)
+    if max_batch is not None and max_batch < 1:
+        msg = f"max_batch of subscriber {spec.name!r} must be >= 1, got {max_batch}"
         raise ValueError(msg)
     subscriber_config = PubSubSubscriberConfig(
         spec=spec,
@@ -50,7 +59,10 @@ def create_subscriber(
             title_=title_,
             description_=description_,
             include_in_schema=include_in_schema,
+            max_batch=max_batch,
         ),
         calls,
     )
-    return PubSubSubscriber(subscriber_config, specification, calls)
+    if max_batch is None:
+        return PubSubSubscriber(subscriber_config, specification, calls)
+    return PubSubBatchSubscriber(subscriber_config, specification, calls, max_batch=max_batch)

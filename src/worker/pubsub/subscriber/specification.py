@@ -42,6 +42,8 @@ class PubSubSubscriberSpecification(
         spec = self.subscription
         # FastStream 0.7.8 has no googlepubsub binding, so the settings go in the text.
         settings = f"Google Cloud Pub/Sub {spec.describe()}."
+        if self.config.max_batch is not None:
+            settings += f" Handled in batches of up to {self.config.max_batch} messages."
         description = f"{self.description}\n\n{settings}" if self.description else settings
         return {
             self.name: SubscriberSpec(

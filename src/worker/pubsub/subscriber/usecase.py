@@ -25,13 +25,14 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from faststream._internal.endpoint.subscriber import SubscriberUsecase
 from faststream.exceptions import FeatureNotSupportedException
 from typing_extensions import override
 
 from worker.errors import WorkerError
+from worker.pubsub.batch import DEFAULT_MAX_BATCH, DeliveryBatch, PubSubBatchParser
 from worker.pubsub.parser import PubSubParser
 from worker.pubsub.provision import provision
 from worker.pubsub.publisher.fake import PubSubFakePublisher
@@ -48,22 +49,25 @@ if TYPE_CHECKING:
     from faststream.message import StreamMessage
 
     from worker.pubsub.broker.config import PubSubBrokerConfig
-    from worker.pubsub.message import PubSubMessage
     from worker.pubsub.subscriber.config import PubSubSubscriberConfig
 
 
-class PubSubSubscriber(SubscriberUsecase[Delivery]):
+RawT = TypeVar("RawT", bound="Delivery | DeliveryBatch")
+
+
+class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
+    """What single-message and batch subscribers share: stream, inbox, workers, stop."""
+
     _outer_config: PubSubBrokerConfig
 
     def __init__(
         self,
         config: PubSubSubscriberConfig,
         specification: SubscriberSpecification[Any, Any],
-        calls: CallsCollection[Delivery],
+        calls: CallsCollection[RawT],
     ) -> None:
-        parser = PubSubParser(config.spec.dead_letter_topic)
-        config.parser = parser.parse_message
-        config.decoder = parser.decode_message
+        parser = self._new_parser(config.spec.dead_letter_topic)
+        config.parser, config.decoder = parser.parse_message, parser.decode_message
         super().__init__(config, specification, calls)
         self._declared = config.spec
         self.stream_options = config.stream_options
@@ -91,11 +95,18 @@ class PubSubSubscriber(SubscriberUsecase[Delivery]):
     def resources(self) -> ResourceSet:
         return resources_for(self.spec)
 
+    def _new_parser(self, dead_letter_topic: str | None) -> PubSubParser | PubSubBatchParser:
+        raise NotImplementedError
+
+    def _take(self, inbox: deque[Delivery]) -> RawT | None:
+        """What to handle next from a non-empty inbox; None when it was settled already."""
+        raise NotImplementedError
+
     @override
     async def start(self) -> None:
-        parser = PubSubParser(self.spec.dead_letter_topic)
-        self._parser = parser.parse_message
-        self._decoder = parser.decode_message
+        # Built again: a router prefix (known only now) renames the dead-letter topic.
+        parser = self._new_parser(self.spec.dead_letter_topic)
+        self._parser, self._decoder = parser.parse_message, parser.decode_message
         await super().start()
         self._log_context = {"subscription": self.subscription, "message_id": ""}
         if self.calls:
@@ -138,12 +149,12 @@ class PubSubSubscriber(SubscriberUsecase[Delivery]):
                     else:
                         self._idle.remove(waiter)
                 continue
-            delivery = inbox.popleft()
+            taken = self._take(inbox)
             if inbox:
                 self._wake_one()  # in case this handler awaits: the rest need not wait
-            if not delivery.settled:
+            if taken is not None:
                 # While stopping, ``consume`` skips it: it stays in hand and is nacked.
-                await self.consume(delivery)
+                await self.consume(taken)
 
     async def _supervise(self) -> None:
         first, ceiling = self._outer_config.reconnect_backoff
@@ -199,25 +210,61 @@ class PubSubSubscriber(SubscriberUsecase[Delivery]):
         if stream is not None:
             await stream.close(unsettled)
 
-    def _make_response_publisher(
-        self, message: StreamMessage[Delivery]
-    ) -> Sequence[PublisherProto]:
+    def _make_response_publisher(self, message: StreamMessage[RawT]) -> Sequence[PublisherProto]:
         return (PubSubFakePublisher(self._outer_config.producer, topic=message.reply_to),)
 
     @override
-    async def get_one(self, *, timeout: float = 5.0) -> PubSubMessage | None:
+    async def get_one(self, *, timeout: float = 5.0) -> StreamMessage[RawT] | None:
         msg = "get_one is not supported: declare a handler instead"
         raise FeatureNotSupportedException(msg)
 
     @override
-    def __aiter__(self) -> AsyncIterator[PubSubMessage]:
+    def __aiter__(self) -> AsyncIterator[StreamMessage[RawT]]:
         msg = "iterating a subscriber is not supported: declare a handler instead"
         raise FeatureNotSupportedException(msg)
 
-    def get_log_context(self, message: StreamMessage[Delivery] | None) -> dict[str, str]:
+    def get_log_context(self, message: StreamMessage[RawT] | None) -> dict[str, str]:
         if message is None:
             return self._log_context
         return {**self._log_context, "message_id": message.message_id}
+
+
+class PubSubSubscriber(PubSubSubscriberBase[Delivery]):
+    """Handles one message per call."""
+
+    def _new_parser(self, dead_letter_topic: str | None) -> PubSubParser:
+        return PubSubParser(dead_letter_topic)
+
+    def _take(self, inbox: deque[Delivery]) -> Delivery | None:
+        delivery = inbox.popleft()
+        return None if delivery.settled else delivery
+
+
+class PubSubBatchSubscriber(PubSubSubscriberBase[DeliveryBatch]):
+    """Handles up to ``max_batch`` messages per call: those waiting when a worker is free
+    (see ``worker.pubsub.batch``)."""
+
+    def __init__(
+        self,
+        config: PubSubSubscriberConfig,
+        specification: SubscriberSpecification[Any, Any],
+        calls: CallsCollection[DeliveryBatch],
+        *,
+        max_batch: int = DEFAULT_MAX_BATCH,
+    ) -> None:
+        super().__init__(config, specification, calls)
+        self.max_batch = max_batch
+
+    def _new_parser(self, dead_letter_topic: str | None) -> PubSubBatchParser:
+        return PubSubBatchParser(dead_letter_topic)
+
+    def _take(self, inbox: deque[Delivery]) -> DeliveryBatch | None:
+        taken: list[Delivery] = []
+        while inbox and len(taken) < self.max_batch:
+            delivery = inbox.popleft()
+            if not delivery.settled:
+                taken.append(delivery)
+        return DeliveryBatch(self.subscription, taken) if taken else None
 
 
 class _EndedStream:
