@@ -6,19 +6,22 @@ start-up, extract, between data files and manifest, after the commit before the 
 during the completion publish. In the end every day is committed exactly once and reads
 complete, nothing is lost, and every partition was announced under its run id.
 
-Opt-in (``RELIABILITY_SERVE_KILLS=1``): on the Pub/Sub emulator installed here (0.8.20),
-messages a SIGKILLed streaming-pull client held are often never redelivered — after 2+
-minutes a fresh subscriber (ours or Google's plain client) still pulls nothing — so the run
-stalls on the emulator, not on the worker. Real Pub/Sub redelivers after the ack deadline.
-test_rel_crash_backfill.py covers crash safety of the commit protocol with real kills.
+The workers reach the Pub/Sub emulator through a :class:`HalfCloseProxy`. The installed
+emulator (0.8.20) cannot clean up after a client whose connection just drops: the dead
+streaming pull stays registered, gets every message of the subscription, and fresh
+subscribers starve. When a killed worker's connection drops, the proxy half-closes the
+calls it left open (what real Pub/Sub's forgetting of a dead stream amounts to), so the
+emulator ends them normally. It acks, nacks and hands back nothing: what the dead worker
+held comes back only after its ack deadline, as on real Pub/Sub (see RELIABILITY.md).
 
 Scale: ``RELIABILITY_CRASH_KILLS`` (default 4), ``RELIABILITY_CRASH_DAYS`` (12),
-``RELIABILITY_CRASH_ROWS`` (rows per file, 20000), ``RELIABILITY_SEED``.
+``RELIABILITY_CRASH_ROWS`` (rows per file, 40000), ``RELIABILITY_SEED``.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
+import json
 import random
 import time
 from datetime import date, timedelta
@@ -26,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from support.halfclose_proxy import HalfCloseProxy
 from support.reliability_audit import (
     Landed,
     announced_days,
@@ -38,29 +42,52 @@ from support.reliability_results import env_int, record
 from support.reliability_stack import READY_TIMEOUT_S, Stack, wait_for
 from worker.devenv.emulators import ManagedProcess
 
-pytestmark = [
-    pytest.mark.reliability,
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        os.environ.get("RELIABILITY_SERVE_KILLS") != "1",
-        reason="LOUD SKIP: opt-in (RELIABILITY_SERVE_KILLS=1); the Pub/Sub emulator often never "
-        "redelivers messages a SIGKILLed subscriber held (see module docstring)",
-    ),
-]
+pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 FIRST_DAY = date(2024, 3, 1)
 
 
 def _kill_at_random(worker: ManagedProcess, rng: random.Random) -> str:
-    """SIGKILL ``worker`` at a random moment; mostly while it consumes, sometimes booting."""
-    if rng.random() < 0.8:
-        worker.wait_ready(f"http://{worker.host}/readyz", READY_TIMEOUT_S)
-        moment = "serving"
-    else:
-        moment = "starting"
-    time.sleep(rng.uniform(0.0, 3.0))
+    """SIGKILL ``worker`` at a random moment and say what it was doing (from its log).
+
+    Mostly once it has started a partition, after a random delay about as long as the
+    work it was given (a default partition takes ~0.3 s, two run at once); sometimes while
+    it boots, with deliveries waiting for it."""
+    if rng.random() < 0.2:
+        time.sleep(rng.uniform(0.0, 2.0))
+        worker.kill()
+        return "starting"
+    worker.wait_ready(f"http://{worker.host}/readyz", READY_TIMEOUT_S)
+    with contextlib.suppress(AssertionError):  # killed idle then: still a kill worth making
+        wait_for(lambda: b'"partition.started"' in worker.log.read_bytes(), 30, "work", 0.02)
+    time.sleep(rng.uniform(0.0, 0.6))
     worker.kill()
-    return moment
+    return _work_in_hand(worker.log.read_text(errors="replace"))
+
+
+def _work_in_hand(log_text: str) -> str:
+    """Where a killed worker's partitions stood: ``before-commit`` if one had started and
+    not committed (extract, transform, data files, manifest), else ``after-commit`` if one
+    had committed, or found itself committed, and its message was not settled (completion
+    publish, ack), else ``idle``."""
+    stage: dict[str, str] = {}
+    for line in log_text.splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("event") in _STAGES:
+            stage[str(entry.get("message_id"))] = _STAGES[entry["event"]]
+    in_hand = set(stage.values())
+    return next((s for s in ("before-commit", "after-commit") if s in in_hand), "idle")
+
+
+_STAGES = {
+    "partition.started": "before-commit",
+    "partition.completed": "after-commit",
+    "partition.skipped": "after-commit",  # already committed by a killed worker
+    "message.settled": "settled",
+}
 
 
 def test_sigkill_at_random_moments_loses_nothing_and_commits_each_day_once(
@@ -69,7 +96,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_commits_each_day_once(
     kills, days, rows = (
         env_int("RELIABILITY_CRASH_KILLS", 4),
         env_int("RELIABILITY_CRASH_DAYS", 12),
-        env_int("RELIABILITY_CRASH_ROWS", 20_000),
+        env_int("RELIABILITY_CRASH_ROWS", 40_000),
     )
     seed = env_int("RELIABILITY_SEED", random.randrange(1_000_000))
     rng = random.Random(seed)
@@ -86,19 +113,29 @@ def test_sigkill_at_random_moments_loses_nothing_and_commits_each_day_once(
             "WORKER_MAX_MESSAGES": "2",
         },
     )
+    proxy = HalfCloseProxy(pubsub_emulator.host).start()
+    via_proxy = {"PUBSUB_EMULATOR_HOST": proxy.host}
     try:
         stack.start()
-        worker = stack.spawn_worker("crash")
+        worker = stack.spawn_worker("crash", **via_proxy)
         landed: dict[date, list[Landed]] = {}
-        for offset in range(days):
-            day = FIRST_DAY + timedelta(days=offset)
-            name = f"trips/{day.isoformat()}.csv"
-            generation = stack.upload(name, trips_csv(day, rows, seed=seed))
-            landed[day] = [Landed(f"gs://landing/{name}", generation, rows)]
+
+        def upload(offsets: range) -> None:
+            for offset in offsets:
+                day = FIRST_DAY + timedelta(days=offset)
+                name = f"trips/{day.isoformat()}.csv"
+                generation = stack.upload(name, trips_csv(day, rows, seed=seed))
+                landed[day] = [Landed(f"gs://landing/{name}", generation, rows)]
+
+        # Each worker gets fresh files to be killed over, besides the redeliveries of
+        # what its predecessors held.
+        per_round = -(-days // (kills + 1))
         moments = []
-        for _ in range(kills):
+        for round_ in range(kills):
+            upload(range(round_ * per_round, min(days, (round_ + 1) * per_round)))
             moments.append(_kill_at_random(worker, rng))
-            worker = stack.spawn_worker("crash")
+            worker = stack.spawn_worker("crash", **via_proxy)
+        upload(range(kills * per_round, days))
 
         completions: list[bytes] = []
 
@@ -106,7 +143,12 @@ def test_sigkill_at_random_moments_loses_nothing_and_commits_each_day_once(
             completions.extend(m.data for m in stack.pull("partition-completed-keep", quiet_s=0))
             return announced_days(completions, "trips") >= set(landed)
 
-        wait_for(all_announced, 180, "a completion event for every day", every_s=1.0)
+        try:
+            wait_for(all_announced, 180, "a completion event for every day", every_s=1.0)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the proxy: {proxy.history}") from None
+        # Work may all be done before the last worker booted; a clean stop needs it up.
+        worker.wait_ready(f"http://{worker.host}/readyz", READY_TIMEOUT_S)
         worker.stop(timeout_s=30)
         exit_code = worker.proc.returncode
 
@@ -118,7 +160,10 @@ def test_sigkill_at_random_moments_loses_nothing_and_commits_each_day_once(
             "crash-sigkill-serve",
             seed=seed,
             kills=kills,
-            kills_while_serving=moments.count("serving"),
+            kills_before_commit=moments.count("before-commit"),
+            kills_after_commit_before_ack=moments.count("after-commit"),
+            kills_idle=moments.count("idle"),
+            kills_starting=moments.count("starting"),
             partitions=audit.partitions,
             rows_per_partition=rows,
             corrupt=audit.corrupt,
@@ -128,6 +173,7 @@ def test_sigkill_at_random_moments_loses_nothing_and_commits_each_day_once(
             distinct_event_ids=events.distinct_ids,
             dead_lettered=len(dead_letters),
             orphan_files=audit.orphans,
+            calls_half_closed_for_dead_workers=proxy.half_closed_streams,
         )
         assert audit.problems == []
         assert (audit.partitions, audit.corrupt, audit.lost) == (days, 0, 0)
@@ -139,3 +185,4 @@ def test_sigkill_at_random_moments_loses_nothing_and_commits_each_day_once(
         assert exit_code == 0, f"the last worker did not stop cleanly; log {worker.log}"
     finally:
         stack.stop()
+        proxy.stop()
