@@ -201,9 +201,9 @@ class HalfCloseProxy:
         with conn.lock:
             left_open = sorted(conn.client_open)
             conn.client_open.clear()
-        for stream in left_open:
-            if self._send(conn.upstream, end_stream_frame(stream)):
-                self.half_closed_streams += 1
+        sent = [s for s in left_open if self._send(conn.upstream, end_stream_frame(s))]
+        with self._lock:
+            self.half_closed_streams += len(sent)
         started = time.monotonic()
         deadline = started + self.drain_timeout_s
         with conn.lock:
@@ -213,10 +213,11 @@ class HalfCloseProxy:
                     break
                 conn.server_done.wait(min(remaining, 0.5))
             still_open = sorted(conn.server_open)
-        self.history.append(
-            f"{time.strftime('%H:%M:%S')} client gone: half-closed streams {left_open}; "
-            f"after {time.monotonic() - started:.1f}s the server had not ended {still_open}"
-        )
+        with self._lock:
+            self.history.append(
+                f"{time.strftime('%H:%M:%S')} client gone: half-closed streams {sent}; "
+                f"after {time.monotonic() - started:.1f}s the server had not ended {still_open}"
+            )
         with contextlib.suppress(OSError):
             conn.upstream.shutdown(socket.SHUT_RDWR)
 
