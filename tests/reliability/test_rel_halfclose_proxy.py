@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from support.halfclose_proxy import HalfCloseProxy
+from support.reliability_results import record
 from support.reliability_stack import pubsub_host, wait_for
 from worker.devenv.emulators import ManagedProcess
 
@@ -89,14 +90,26 @@ def test_a_killed_subscribers_messages_come_back_through_the_proxy(
 
         stream = subscriber.subscribe(path, take)
         try:
-            expected = {"old-0", "old-1", "old-2", "new"}
-            wait_for(lambda: set(received) >= expected, 60, f"{expected} (got {received})")
+
+            def all_arrived() -> bool:
+                with lock:
+                    return set(received) >= {"old-0", "old-1", "old-2", "new"}
+
+            wait_for(all_arrived, 60, "the held messages and the new one")
         finally:
             stream.cancel()
             stream.result(timeout=30)
+        half_closed = proxy.half_closed_streams
     publisher.stop()
     subscriber.close()
 
+    record(
+        "halfclose-proxy-harness",
+        held_by_killed_subscriber=len(held),
+        held_redelivered=sum(1 for data in held if received.get(data, 0) >= 2),
+        new_delivered=int("new" in received),
+        calls_half_closed=half_closed,
+    )
     assert held <= {"old-0", "old-1", "old-2"}
     assert all(received[data] >= 2 for data in held), f"held {held}, then got {received}"
     assert received["new"] == 1
