@@ -21,7 +21,7 @@ from typing import Any
 from faststream.message import StreamMessage
 from faststream.message import decode_message as decode_one
 
-from worker.pubsub.message import MAX_ACK_EXTENSION_S, dead_letter_why
+from worker.pubsub.message import SettlingMessage
 from worker.pubsub.parser import CONTENT_TYPE, CORRELATION_ID, REPLY_TO
 from worker.pubsub.transport.base import Delivery
 
@@ -92,15 +92,13 @@ def _raise_first(outcomes: Sequence[object]) -> None:
             raise outcome
 
 
-class PubSubBatchMessage(StreamMessage[DeliveryBatch]):
+class PubSubBatchMessage(SettlingMessage[DeliveryBatch]):
     """A received batch; the body is the list of message bodies, one per delivery.
 
     ``headers`` are the first message's attributes, ``batch_headers`` every message's;
     ``deliveries`` gives each message's id, attributes, ordering key, publish time and
-    delivery attempt.
+    delivery attempt. Settling (and ``extend_lease``) applies to every message of it.
     """
-
-    dead_letter_topic: str | None = None
 
     @property
     def deliveries(self) -> DeliveryBatch:
@@ -117,31 +115,6 @@ class PubSubBatchMessage(StreamMessage[DeliveryBatch]):
     @property
     def publish_times(self) -> list[datetime]:
         return [delivery.publish_time for delivery in self.raw_message]
-
-    async def extend_lease(self, seconds: float) -> None:
-        """Ask for ``seconds`` more (capped at 600) for every unsettled message."""
-        await self.raw_message.modify_ack_deadline(max(1, min(MAX_ACK_EXTENSION_S, round(seconds))))
-
-    async def ack(self, **_: Any) -> None:
-        if self.committed is None:
-            await self.raw_message.ack()
-        await super().ack()
-
-    async def nack(self, **_: Any) -> None:
-        if self.committed is None:
-            await self.raw_message.nack()
-        await super().nack()
-
-    async def reject(self, *, attributes: Mapping[str, str] | None = None, **_: Any) -> None:
-        """Dead-letter every message now (see ``PubSubMessage.reject``)."""
-        if self.committed is None:
-            if self.dead_letter_topic:
-                await self.raw_message.dead_letter(
-                    self.dead_letter_topic, dead_letter_why(attributes)
-                )
-            else:
-                await self.raw_message.nack()
-        await super().reject()
 
 
 class _Body:

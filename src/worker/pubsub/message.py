@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from faststream.exceptions import HandlerException
 from faststream.message import StreamMessage
@@ -17,38 +17,32 @@ MAX_ACK_EXTENSION_S = 600
 """Pub/Sub refuses ack deadlines beyond ten minutes."""
 
 
-class PubSubMessage(StreamMessage[Delivery]):
-    """A received Pub/Sub message.
+class Settleable(Protocol):
+    """What a received message settles through: one delivery, or a batch of them."""
 
-    ``ack`` acks; ``nack`` gives it back at once (modify ack deadline 0; the subscription's
-    retry policy decides when it comes again); ``reject`` sends it to the subscriber's
+    async def ack(self) -> None: ...
+
+    async def nack(self) -> None: ...
+
+    async def dead_letter(self, topic: str, extra_attributes: Mapping[str, str]) -> None: ...
+
+    async def modify_ack_deadline(self, seconds: int) -> None: ...
+
+
+SettleT = TypeVar("SettleT", bound=Settleable)
+
+
+class SettlingMessage(StreamMessage[SettleT]):
+    """FastStream's acknowledgement calls mapped onto Pub/Sub (one message or a batch).
+
+    ``ack`` acks; ``nack`` gives back at once (modify ack deadline 0; the subscription's
+    retry policy decides when it comes again); ``reject`` sends to the subscriber's
     ``dead_letter_topic`` (original bytes and attributes plus the worker's ``x-*``
     dead-letter attributes, then ack) or, without one, nacks so the subscription's
     dead-letter policy applies.
     """
 
     dead_letter_topic: str | None = None
-
-    @property
-    def attributes(self) -> Mapping[str, str]:
-        return self.raw_message.attributes
-
-    @property
-    def publish_time(self) -> datetime:
-        return self.raw_message.publish_time
-
-    @property
-    def ordering_key(self) -> str:
-        return self.raw_message.ordering_key
-
-    @property
-    def delivery_attempt(self) -> int | None:
-        """1, 2, ... when the subscription has a dead-letter policy; otherwise None."""
-        return self.raw_message.delivery_attempt
-
-    @property
-    def subscription(self) -> str:
-        return self.raw_message.subscription
 
     async def extend_lease(self, seconds: float) -> None:
         """Ask for ``seconds`` more (capped at 600) before Pub/Sub may redeliver."""
@@ -74,6 +68,31 @@ class PubSubMessage(StreamMessage[Delivery]):
             else:
                 await self.raw_message.nack()
         await super().reject()
+
+
+class PubSubMessage(SettlingMessage[Delivery]):
+    """A received Pub/Sub message (settled as ``SettlingMessage`` says)."""
+
+    @property
+    def attributes(self) -> Mapping[str, str]:
+        return self.raw_message.attributes
+
+    @property
+    def publish_time(self) -> datetime:
+        return self.raw_message.publish_time
+
+    @property
+    def ordering_key(self) -> str:
+        return self.raw_message.ordering_key
+
+    @property
+    def delivery_attempt(self) -> int | None:
+        """1, 2, ... when the subscription has a dead-letter policy; otherwise None."""
+        return self.raw_message.delivery_attempt
+
+    @property
+    def subscription(self) -> str:
+        return self.raw_message.subscription
 
 
 def dead_letter_why(attributes: Mapping[str, str] | None) -> dict[str, str]:
