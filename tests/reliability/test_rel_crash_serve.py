@@ -1,18 +1,21 @@
 """Crash at any point: ``worker serve`` is killed with SIGKILL at random moments while it
 works through a dozen daily files, and restarted each time.
 
-Nothing tells the worker where to die (no hooks): with random delays, the kills land during
-start-up, extract, between data files and manifest, after the commit before the ack, and
-during the completion publish. In the end every day is committed exactly once and reads
-complete, nothing is lost, and every partition was announced under its run id.
+The files arrive in rounds, one per kill and a last one, so every worker has work to die
+over. Nothing tells the worker where to die (no hooks): a random delay after it started a
+partition (or, sometimes, during start-up) lands the kills during extract, between data
+files and manifest, after the commit before the ack, or during the completion publish;
+where each kill landed is read from the worker's log and counted. In the end every day is
+committed exactly once and reads complete, nothing is lost, every partition was announced
+under one id (its run id), nothing was dead-lettered, and the last worker stops cleanly.
 
 The workers reach the Pub/Sub emulator through a :class:`HalfCloseProxy`. The installed
 emulator (0.8.20) cannot clean up after a client whose connection just drops: the dead
-streaming pull stays registered, gets every message of the subscription, and fresh
+streaming pull stays registered, keeps taking the subscription's messages, and fresh
 subscribers starve. When a killed worker's connection drops, the proxy half-closes the
-calls it left open (what real Pub/Sub's forgetting of a dead stream amounts to), so the
-emulator ends them normally. It acks, nacks and hands back nothing: what the dead worker
-held comes back only after its ack deadline, as on real Pub/Sub (see RELIABILITY.md).
+calls it left open, so the emulator ends them normally, as real Pub/Sub forgets a dead
+stream. It acks, nacks and hands back nothing: what the dead worker held comes back only
+after its ack deadline, as on real Pub/Sub (see RELIABILITY.md, "Known gaps").
 
 Scale: ``RELIABILITY_CRASH_KILLS`` (default 4), ``RELIABILITY_CRASH_DAYS`` (12),
 ``RELIABILITY_CRASH_ROWS`` (rows per file, 40000), ``RELIABILITY_SEED``.
