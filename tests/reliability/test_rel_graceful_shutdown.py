@@ -135,7 +135,7 @@ def test_sigterm_lets_work_finish_within_the_grace_or_hands_it_back_for_a_new_wo
             acked_unprocessed=_fates(cut_short, CUT_SHORT).count("ack"),
             redelivered_to_new_worker_fates="/".join(_fates(successor, CUT_SHORT)),
             redelivery_attempt="/".join(str(e.get("delivery_attempt")) for e in taken_again),
-            cut_short_committed_by="stopped worker, after its grace"
+            cut_short_committed_by="stopped worker (after its grace)"
             if str(CUT_SHORT) in commits_per_partition(cut_short.log.read_text(), DATASET)
             else "new worker",
             partitions=audit.partitions,
