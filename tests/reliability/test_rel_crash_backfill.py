@@ -51,12 +51,13 @@ def _backfill(root: Path, log: Path, last_day: date) -> subprocess.Popen[bytes]:
         )
 
 
-def _wait_for_work(process: subprocess.Popen[bytes], log: Path) -> None:
+def _wait_for_work(process: subprocess.Popen[bytes], log: Path, started: int) -> None:
+    """Until this run has started ``started`` partitions (or ended)."""
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
-        if b'"partition.started"' in log.read_bytes():
+        if log.read_bytes().count(b'"partition.started"') >= started:
             return
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 def test_sigkill_of_a_backfill_at_random_moments_leaves_no_half_partition(tmp_path: Path) -> None:
@@ -85,9 +86,11 @@ def test_sigkill_of_a_backfill_at_random_moments_leaves_no_half_partition(tmp_pa
         log = logs / f"backfill-{run}.log"
         process = _backfill(tmp_path, log, last_day)
         run += 1
-        # Start-up takes seconds and is not where crashes hurt: aim past it, into the work.
-        _wait_for_work(process, log)
-        time.sleep(rng.uniform(0.0, 1.5))
+        # Start-up takes seconds and is not where crashes hurt: aim past it, into the work,
+        # at a moment relative to this run's progress (a fixed delay would let the later,
+        # shorter reruns finish before it).
+        _wait_for_work(process, log, started=rng.randint(1, 2))
+        time.sleep(rng.uniform(0.0, 0.8))
         if process.poll() is not None:
             finished_early += 1
             break
