@@ -54,10 +54,10 @@ class DeliveryBatch(Sequence[Delivery]):
         return all(delivery.settled for delivery in self._deliveries)
 
     async def ack(self) -> None:
-        await _one_by_one(delivery.ack() for delivery in self._deliveries)
+        await self._settle(delivery.ack() for delivery in self._deliveries)
 
     async def nack(self) -> None:
-        await _one_by_one(delivery.nack() for delivery in self._deliveries)
+        await self._settle(delivery.nack() for delivery in self._deliveries)
 
     async def dead_letter(self, topic: str, extra_attributes: Mapping[str, str]) -> None:
         # Publishing is I/O: all at once.
@@ -69,6 +69,14 @@ class DeliveryBatch(Sequence[Delivery]):
 
     async def modify_ack_deadline(self, seconds: int) -> None:
         await _one_by_one(d.modify_ack_deadline(seconds) for d in self._deliveries if not d.settled)
+
+    async def _settle(self, calls: Iterator[Coroutine[Any, Any, None]]) -> None:
+        """All at once when settling waits for the server (one round trip for the batch,
+        not one per message); otherwise one by one."""
+        if any(d.settling_waits_for_server for d in self._deliveries):
+            _raise_first(await asyncio.gather(*calls, return_exceptions=True))
+        else:
+            await _one_by_one(calls)
 
 
 async def _one_by_one(calls: Iterator[Coroutine[Any, Any, None]]) -> None:

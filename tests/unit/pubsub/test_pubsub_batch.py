@@ -205,3 +205,34 @@ def test_asyncapi_shows_the_batch_size_and_a_list_payload() -> None:
     payload = document["components"]["schemas"]["Handle:Message:Payload"]
     assert payload["type"] == "array"
     assert payload["items"] == {"$ref": "#/components/schemas/Row"}
+
+
+class AnsweredDelivery(RecordingDelivery):
+    """Acks wait for the server's answer (exactly-once): here, until all were asked."""
+
+    def __init__(self, message_id: str, asked: list[str], everyone_asked: asyncio.Event) -> None:
+        super().__init__(message_id=message_id)
+        self._asked = asked
+        self._everyone_asked = everyone_asked
+
+    @property
+    def settling_waits_for_server(self) -> bool:
+        return True
+
+    async def _ack(self) -> None:
+        self._asked.append(self.message_id)
+        if len(self._asked) == 3:
+            self._everyone_asked.set()
+        await self._everyone_asked.wait()
+        await super()._ack()
+
+
+async def test_acks_that_wait_for_the_server_are_asked_together() -> None:
+    asked: list[str] = []
+    everyone_asked = asyncio.Event()
+    deliveries = [AnsweredDelivery(f"m-{n}", asked, everyone_asked) for n in range(3)]
+
+    # One by one, the first ack would wait forever for the other two to be asked.
+    await asyncio.wait_for(DeliveryBatch("in-sub", deliveries).ack(), timeout=5)
+
+    assert all(d.calls == ["ack"] for d in deliveries)

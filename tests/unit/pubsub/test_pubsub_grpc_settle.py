@@ -83,3 +83,15 @@ async def test_a_failed_late_exactly_once_ack_is_raised() -> None:
 
     with pytest.raises(AckFailedError, match="after its stream ended"):
         await delivery.ack()
+
+
+@pytest.mark.parametrize(
+    ("gone", "exactly_once", "waits"),
+    [(False, False, False), (False, True, True), (True, False, True)],
+)
+def test_settling_waits_for_the_server_with_exactly_once_or_after_the_stream(
+    gone: bool, exactly_once: bool, waits: bool
+) -> None:
+    delivery = _delivery(FakeStream(gone=gone), FakeMessage(exactly_once=exactly_once))
+
+    assert delivery.settling_waits_for_server is waits

@@ -96,6 +96,12 @@ class Delivery(ABC):
     def delivery_attempt(self) -> int | None:
         """1-based attempt counter; None unless the subscription has a dead-letter policy."""
 
+    @property
+    def settling_waits_for_server(self) -> bool:
+        """True when ack/nack wait for the server's answer (exactly-once delivery, a
+        stream that ended); False when they only queue a request."""
+        return False
+
     @abstractmethod
     async def _ack(self) -> None: ...
 

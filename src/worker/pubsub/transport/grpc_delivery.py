@@ -100,6 +100,10 @@ class GrpcDelivery(Delivery):
         attempt: int | None = self.message.delivery_attempt
         return attempt
 
+    @property
+    def settling_waits_for_server(self) -> bool:
+        return self._stream.gone or bool(self.message.exactly_once_enabled)
+
     async def _ack(self) -> None:
         if self._stream.gone:
             await self._settle_unary(ack=True)
