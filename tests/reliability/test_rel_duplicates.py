@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from support.gcs_notifications import finalized
 from support.reliability_audit import (
     Landed,
     audit_partitions,
@@ -28,19 +29,6 @@ pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
 FIRST_DAY = date(2024, 4, 1)
 ROWS = 2000
-
-
-def _notification(name: str, generation: int) -> dict[str, str]:
-    """A Cloud Storage notification's attributes, as the real service sends them."""
-    return {
-        "eventType": "OBJECT_FINALIZE",
-        "bucketId": "landing",
-        "objectId": name,
-        "objectGeneration": str(generation),
-        "payloadFormat": "NONE",
-        "eventTime": "2024-04-01T00:00:00Z",
-        "notificationConfig": "projects/_/buckets/landing/notificationConfigs/1",
-    }
 
 
 def test_a_thousand_duplicates_on_two_workers_commit_each_partition_once(
@@ -63,7 +51,7 @@ def test_a_thousand_duplicates_on_two_workers_commit_each_partition_once(
         for worker in workers:
             worker.wait_ready(f"http://{worker.host}/readyz", READY_TIMEOUT_S)
         copies = [
-            (b"", _notification(item.uri.removeprefix("gs://landing/"), item.generation))
+            (b"", finalized("landing", item.uri.removeprefix("gs://landing/"), item.generation))
             for index in range(duplicates)
             for item in landed[FIRST_DAY + timedelta(days=index % objects)]
         ]

@@ -18,6 +18,7 @@ import pytest
 from google.cloud.pubsub_v1.publisher.exceptions import MessageTooLargeError
 
 from support import reliability_inputs as bad
+from support.gcs_notifications import finalized
 from support.reliability_audit import Landed, audit_partitions
 from support.reliability_results import record
 from support.reliability_stack import Pulled, Stack, wait_for
@@ -30,18 +31,6 @@ pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 SECRET_MARKER = "s3cr3t-marker-7f1c9e"  # noqa: S105 - a marker to search logs for, not a secret
 FORBIDDEN = "forbidden-path"
 JSON_EVENT = {"content-type": "application/json", "event-type": "file-arrived"}
-
-
-def _notification(bucket: str, name: str, generation: int = 1) -> dict[str, str]:
-    """The attributes of a Cloud Storage notification with ``payloadFormat=NONE``."""
-    return {
-        "eventType": "OBJECT_FINALIZE",
-        "bucketId": bucket,
-        "objectId": name,
-        "objectGeneration": str(generation),
-        "payloadFormat": "NONE",
-        "eventTime": "2024-02-01T00:00:00Z",
-    }
 
 
 def _avro_file_arrived() -> tuple[bytes, dict[str, str]]:
@@ -81,20 +70,20 @@ MESSAGES: list[tuple[str, bytes, dict[str, str], str]] = [
     (
         "notification without objectId",
         b"",
-        {k: v for k, v in _notification("landing", "x").items() if k != "objectId"},
+        {k: v for k, v in finalized("landing", "x").items() if k != "objectId"},
         "schema",
     ),
-    ("unconfigured bucket", b"", _notification("elsewhere", "trips/2024-02-09.csv"), FORBIDDEN),
-    ("'..' in object name", b"", _notification("landing", "trips/../../etc/x.csv"), FORBIDDEN),
-    ("absolute object name", b"", _notification("landing", "/etc/trips/x.csv"), FORBIDDEN),
+    ("unconfigured bucket", b"", finalized("elsewhere", "trips/2024-02-09.csv"), FORBIDDEN),
+    ("'..' in object name", b"", finalized("landing", "trips/../../etc/x.csv"), FORBIDDEN),
+    ("absolute object name", b"", finalized("landing", "/etc/trips/x.csv"), FORBIDDEN),
     (
         "URL-encoded traversal",
         b"",
-        _notification("landing", "trips/%2e%2e/%2e%2e/2024-02-09.csv"),
+        finalized("landing", "trips/%2e%2e/%2e%2e/2024-02-09.csv"),
         FORBIDDEN,
     ),
-    ("NUL byte in name", b"", _notification("landing", "trips/2024-02-09.csv\x00.sh"), FORBIDDEN),
-    ("unroutable object", b"", _notification("landing", "misc/readme.txt"), "unroutable"),
+    ("NUL byte in name", b"", finalized("landing", "trips/2024-02-09.csv\x00.sh"), FORBIDDEN),
+    ("unroutable object", b"", finalized("landing", "misc/readme.txt"), "unroutable"),
 ]
 # (object name, bytes, expected x-error-reason): uploaded, announced by fake-gcs-server.
 # No empty object here: fake-gcs-server answers the ranged download of a 0-byte object with

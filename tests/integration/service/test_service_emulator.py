@@ -18,6 +18,7 @@ from service_it_support import (
 
 from conftest import serving
 from support.faulty_proxy import Fault, FaultyProxy
+from support.gcs_notifications import finalized
 from worker.core.manifest import read_manifest
 from worker.events import FileArrived, encode, strip_error_attributes
 from worker.service.handle import WorkerService
@@ -31,18 +32,6 @@ DAY = date(2024, 2, 10)
 
 def object_name(uri: str) -> str:
     return uri.split("/", 3)[3]
-
-
-def notification_for(bucket: str, name: str, generation: int) -> dict[str, str]:
-    """The attributes fake-gcs-server (like Cloud Storage) sends, as the first test checks."""
-    return {
-        "eventType": "OBJECT_FINALIZE",
-        "bucketId": bucket,
-        "objectId": name,
-        "objectGeneration": str(generation),
-        "payloadFormat": "NONE",
-        "eventTime": "2024-02-10T00:00:00Z",
-    }
 
 
 async def test_an_upload_is_committed_once_however_often_it_is_announced(
@@ -112,15 +101,15 @@ async def test_poison_lands_in_the_dead_letter_topic_and_the_worker_keeps_servin
     generation = gcs.write_bytes(unroutable, b"a,b\n1,2\n")
     poison = {
         "decode": (b'{"uri": ', {"content-type": "application/json"}),
-        "forbidden-path": (b"", notification_for(landing_bucket, "trips/../../s.csv", 3)),
+        "forbidden-path": (b"", finalized(landing_bucket, "trips/../../s.csv", 3)),
         "schema": (b"", {"eventType": "OBJECT_FINALIZE", "bucketId": landing_bucket}),
-        "unroutable": (b"", notification_for(landing_bucket, "unknown/2024-02-10.csv", generation)),
+        "unroutable": (b"", finalized(landing_bucket, "unknown/2024-02-10.csv", generation)),
     }
     sent = {publish_raw(topic, body, attrs): reason for reason, (body, attrs) in poison.items()}
     good = upload_trips(gcs, landing_bucket, DAY, rows=15)
     info = gcs.stat(good)
     assert info is not None
-    publish_raw(topic, b"", notification_for(landing_bucket, object_name(good), info.generation))
+    publish_raw(topic, b"", finalized(landing_bucket, object_name(good), info.generation))
 
     (event,) = completions(await pull_until(completed_probe, 1))
     keep = service.settings.dead_letter_topic_for(topic) + "-keep"
@@ -203,9 +192,7 @@ async def test_a_storage_outage_is_nacked_retried_and_then_succeeds(
         proxy.inject(Fault.UNAVAILABLE, times=5)
         async with serving(settings) as service:
             topic = service_settings.topics.file_arrived
-            publish_raw(
-                topic, b"", notification_for(landing_bucket, object_name(uri), info.generation)
-            )
+            publish_raw(topic, b"", finalized(landing_bucket, object_name(uri), info.generation))
             (event,) = completions(await pull_until(completed_probe, 1, within=90))
         assert proxy.faults_served() == 5
 
