@@ -19,7 +19,9 @@ from worker.devenv.process_records import ProcessIdentity, record_server, sweep_
 
 pytestmark = [
     pytest.mark.integration,
-    pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="needs Linux /proc"),
+    pytest.mark.skipif(
+        not Path("/proc/self/stat").is_file(), reason="LOUD SKIP: orphan sweeping needs Linux /proc"
+    ),
 ]
 
 SLEEP = "import time; time.sleep(60)"

@@ -28,7 +28,7 @@ from worker.devenv.process_records import (
 from worker.errors import ConfigurationError
 
 pytestmark = pytest.mark.skipif(
-    not Path("/proc/self/stat").is_file(), reason="server records need Linux /proc"
+    not Path("/proc/self/stat").is_file(), reason="LOUD SKIP: server records need Linux /proc"
 )
 
 SLEEP = [sys.executable, "-c", "import time; time.sleep(60)"]

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import abstractmethod
 from collections import deque
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -95,12 +96,12 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
     def resources(self) -> ResourceSet:
         return resources_for(self.spec)
 
-    def _new_parser(self, dead_letter_topic: str | None) -> PubSubParser | PubSubBatchParser:
-        raise NotImplementedError
+    @abstractmethod
+    def _new_parser(self, dead_letter_topic: str | None) -> PubSubParser | PubSubBatchParser: ...
 
+    @abstractmethod
     def _take(self, inbox: deque[Delivery]) -> RawT | None:
         """What to handle next from a non-empty inbox; None when it was settled already."""
-        raise NotImplementedError
 
     @override
     async def start(self) -> None:
