@@ -23,13 +23,16 @@ ENV UV_COMPILE_BYTECODE=1 \
     UV_PROJECT_ENVIRONMENT=/app/.venv
 WORKDIR /build
 # Dependencies first, from the lock file alone: this layer is rebuilt only when the lock changes.
+# The broker is a workspace member (its own distribution); its pyproject.toml is part of the lock.
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-dev --no-editable --no-install-project
+COPY packages/faststream-gcp-pubsub/pyproject.toml packages/faststream-gcp-pubsub/
+RUN uv sync --frozen --no-dev --no-editable --no-install-workspace
 # Then the project itself, installed as a wheel (--no-editable) so /build is not needed at runtime.
 # README.md is the package's readme in pyproject.toml; the build backend reads it.
 COPY README.md ./
 COPY schemas/ schemas/
 COPY src/ src/
+COPY packages/ packages/
 RUN uv sync --frozen --no-dev --no-editable
 
 FROM ${PYTHON_IMAGE} AS runtime

@@ -26,8 +26,8 @@ test-fast: install
 	$(VENV)/bin/pytest -m "not integration and not e2e and not reliability and not slow"
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src packages tests bench
+	$(VENV)/bin/ruff format --check src packages tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	@# Known vulnerabilities fail the lint; packages the audit service cannot see are reported.

@@ -1,11 +1,11 @@
-"""Pub/Sub broker overhead: FastStream on ``worker.pubsub`` versus the raw Google client.
+"""Pub/Sub broker overhead: FastStream on ``faststream_gcp_pubsub`` versus the raw Google client.
 
 Rerun with ``python -m bench.broker_bench`` (``--help`` for flags). It starts its own
 Pub/Sub emulator and, for each run, publishes one backlog per contender, then drains each
 backlog in a fresh child process:
 
 - ``raw``: ``SubscriberClient.subscribe`` with a callback that acks;
-- ``broker-dict``: a ``FastStream`` app on :class:`worker.pubsub.PubSubBroker` whose
+- ``broker-dict``: a ``FastStream`` app on :class:`faststream_gcp_pubsub.PubSubBroker` whose
   handler takes the JSON body as ``dict`` and does nothing (the cheapest honest handler:
   FastStream still parses, decodes, injects and acks);
 - ``broker-model``: the same with the body validated into a pydantic model;
@@ -135,7 +135,7 @@ def _run_broker(
     from faststream import FastStream
     from pydantic import BaseModel
 
-    from worker.pubsub import PubSubBroker
+    from faststream_gcp_pubsub import PubSubBroker
 
     class Body(BaseModel):
         n: int

@@ -22,9 +22,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from worker.pubsub import DeliveryBatch, PubSubBroker
-from worker.pubsub.transport.base import Delivery
-from worker.pubsub.transport.memory import MemoryTransport
+from faststream_gcp_pubsub import DeliveryBatch, PubSubBroker
+from faststream_gcp_pubsub.transport.base import Delivery
+from faststream_gcp_pubsub.transport.memory import MemoryTransport
 
 PUBLISHED = datetime(2026, 1, 1, tzinfo=UTC)
 ATTRIBUTES = {"content-type": "application/json"}

@@ -22,15 +22,14 @@ to (``exit_code``) and, for messages, which dead-letter ``reason`` it is filed u
     │   ├── TransientStorageError       retryable: 429, 5xx, timeouts, resets
     │   ├── CommitConflictError         another writer committed first (412)
     │   └── OutputNotWritableError
-    ├── BrokerError                     exit 1
-    │   ├── TransientBrokerError        retryable: UNAVAILABLE, DEADLINE_EXCEEDED
-    │   ├── AckFailedError              exactly-once ack refused: the message may come again
-    │   ├── PushRequestError            a push request whose body is not Pub/Sub's envelope
-    │   └── UnknownSubscriptionError    a push for a subscription no subscriber consumes
     └── PartialFailureError             exit 2   some partitions of a batch failed
 
-Adapters translate SDK exceptions into this tree at the boundary; nothing above the
-adapters catches a ``google.*`` exception.
+Pub/Sub failures are the broker's own tree (``faststream_gcp_pubsub.errors.BrokerError``
+and its subclasses: transient, ack failed, push request, unknown subscription,
+provisioning), which has the same ``retryable`` and ``reason`` attributes; the CLI maps
+them to exit 1 and the service's failure policy reads them like a ``WorkerError``
+(:data:`KNOWN_ERRORS`). Adapters translate SDK exceptions into these trees at the
+boundary; nothing above the adapters catches a ``google.*`` exception.
 """
 
 from __future__ import annotations
@@ -120,27 +119,6 @@ class CommitConflictError(StorageError):
 
 class OutputNotWritableError(StorageError):
     reason = "output-not-writable"
-
-
-class BrokerError(WorkerError):
-    reason = "broker"
-
-
-class TransientBrokerError(BrokerError):
-    retryable = True
-    reason = "broker-transient"
-
-
-class AckFailedError(BrokerError):
-    reason = "ack-failed"
-
-
-class PushRequestError(BrokerError):
-    reason = "push-request"
-
-
-class UnknownSubscriptionError(BrokerError):
-    reason = "unknown-subscription"
 
 
 class PartialFailureError(WorkerError):

@@ -30,6 +30,7 @@ from typer._click.core import Context
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperCommand, TyperGroup
 
+from faststream_gcp_pubsub.errors import BrokerError
 from worker.errors import ConfigurationError, WorkerError
 from worker.settings import Settings, load_settings
 
@@ -44,6 +45,8 @@ def exit_code_for(exc: BaseException) -> int:
     """The process exit code for an error: the WorkerError's own, 130 for Ctrl-C, else 1."""
     if isinstance(exc, WorkerError):
         return exc.exit_code
+    if isinstance(exc, BrokerError):
+        return 1
     if isinstance(exc, KeyboardInterrupt):
         return EXIT_INTERRUPTED
     return 1
@@ -51,7 +54,7 @@ def exit_code_for(exc: BaseException) -> int:
 
 def error_line(exc: BaseException) -> str:
     """The single stderr line for an error: what went wrong and where."""
-    if isinstance(exc, WorkerError):
+    if isinstance(exc, WorkerError | BrokerError):
         return f"error: {exc}"
     if isinstance(exc, KeyboardInterrupt):
         return "error: interrupted"

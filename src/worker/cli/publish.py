@@ -31,7 +31,7 @@ def _with_encoding(settings: Settings, encoding: Encoding | None) -> Settings:
 
 def _announce(settings: Settings, event: Event, topic: str) -> None:
     """Publish ``event`` to ``topic`` on the configured broker and print what happened."""
-    from worker.pubsub import PubSubBroker
+    from faststream_gcp_pubsub import PubSubBroker
     from worker.service.app import build_service
     from worker.service.publishing import publish_event
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from faststream_gcp_pubsub.transport.base import Transport
 from worker.devenv.emulators import (
     ManagedProcess,
     free_port,
@@ -28,7 +29,6 @@ from worker.devenv.emulators import (
 from worker.devenv.environment import emulated_settings, overridden_environ, service_environment
 from worker.devenv.supervisor import Supervisor
 from worker.errors import ConfigurationError
-from worker.pubsub.transport.base import Transport
 from worker.settings import Settings
 from worker.storage.base import Storage
 from worker.storage.uris import parse_uri
@@ -134,7 +134,7 @@ class EmulatedEnvironment:
     @property
     def transport(self) -> Transport:
         if self._transport is None:
-            from worker.pubsub.transport.grpc import GrpcTransport
+            from faststream_gcp_pubsub.transport.grpc import GrpcTransport
 
             self._transport = GrpcTransport(self.settings.project)
         return self._transport

@@ -12,6 +12,9 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
 
+from faststream_gcp_pubsub import PubSubBroker, PubSubMessage
+from faststream_gcp_pubsub.specs import KEEP_SUBSCRIPTION_SUFFIX, SubscriptionSpec
+from faststream_gcp_pubsub.transport.base import Transport
 from worker.devenv.demo_tally import Completion, DeadLetter
 from worker.errors import WorkerError
 from worker.events.codec import decode
@@ -24,9 +27,6 @@ from worker.events.deadletter import (
 )
 from worker.events.models import FileArrived, PartitionCompleted
 from worker.events.normalize import normalize_file_arrived
-from worker.pubsub import PubSubBroker, PubSubMessage
-from worker.pubsub.specs import KEEP_SUBSCRIPTION_SUFFIX, SubscriptionSpec
-from worker.pubsub.transport.base import Transport
 from worker.settings import Settings
 
 DEMO_SUBSCRIPTION_SUFFIX = "-demo"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from faststream_gcp_pubsub.errors import BrokerError
 from worker.errors import WorkerError
 
 MAX_ATTRIBUTES = 100
@@ -77,7 +78,9 @@ def dead_letter_attributes(
     kept = strip_error_attributes(original)
     described = {
         ERROR_TYPE: type(error).__name__,
-        ERROR_REASON: error.reason if isinstance(error, WorkerError) else UNEXPECTED_REASON,
+        ERROR_REASON: error.reason
+        if isinstance(error, WorkerError | BrokerError)
+        else UNEXPECTED_REASON,
         ERROR_MESSAGE: truncate_utf8(str(error) or repr(error), MAX_ERROR_MESSAGE_BYTES),
         ERROR_STAGE: stage,
         SOURCE_SUBSCRIPTION: subscription,

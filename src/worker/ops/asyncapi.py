@@ -20,14 +20,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from faststream_gcp_pubsub import (
+    PubSubBroker,
+    PubSubPublisher,
+    PubSubSubscriberBase,
+    SubscriptionSpec,
+)
+from faststream_gcp_pubsub.specs import keep_subscription
 from worker import __version__
 from worker.errors import ConfigurationError, OutputNotWritableError
 from worker.events.models import EVENT_MODELS
 from worker.events.schemas import SCHEMA_DIR, schema_path
 from worker.ops.asyncapi_html import render_page, render_viewer
 from worker.ops.yaml_text import dump_yaml
-from worker.pubsub import PubSubBroker, PubSubPublisher, PubSubSubscriberBase, SubscriptionSpec
-from worker.pubsub.specs import keep_subscription
 from worker.settings import Settings, TopicNames
 
 TITLE = "worker"

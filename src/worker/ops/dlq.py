@@ -25,7 +25,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from worker.errors import BrokerError, ConfigurationError
+from faststream_gcp_pubsub.errors import BrokerError
+from worker.errors import ConfigurationError
 from worker.ops.deadletters import DeadLetter, source_topic
 from worker.ops.pubsub_clients import make_clients, translate_error
 

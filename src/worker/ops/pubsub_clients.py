@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.errors import BrokerError, ConfigurationError, TransientBrokerError, WorkerError
+from faststream_gcp_pubsub.errors import BrokerError, TransientBrokerError
+from worker.errors import ConfigurationError, WorkerError
 
 
-def translate_error(error: Exception, where: str) -> WorkerError:
+def translate_error(error: Exception, where: str) -> WorkerError | BrokerError:
     """A Google client error as the worker's error tree names it."""
     from google.api_core import exceptions as google
 
-    if isinstance(error, WorkerError):
+    if isinstance(error, WorkerError | BrokerError):
         return error
     text = f"{type(error).__name__}: {getattr(error, 'message', None) or error}"
     if isinstance(error, google.NotFound):

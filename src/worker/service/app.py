@@ -27,12 +27,12 @@ from faststream.asgi import AsgiFastStream
 from faststream.asgi.handlers import HttpHandler
 from faststream.middlewares import AckPolicy
 
+from faststream_gcp_pubsub import PubSubBroker, PubSubMessage, PubSubRouter, PubSubSubscriber
+from faststream_gcp_pubsub.transport.push import PushTransport, push_transport
 from worker import __version__
 from worker.core.model import Ports
 from worker.events import BackfillRequested, FileArrived, PartitionCompleted, PartitionRequested
 from worker.observability.metrics import WorkerMetrics
-from worker.pubsub import PubSubBroker, PubSubMessage, PubSubRouter, PubSubSubscriber
-from worker.pubsub.transport.push import PushTransport, push_transport
 from worker.runtime import build_ports, utc_now
 from worker.service.decoders import decode_backfill, decode_file_arrived, decode_partition
 from worker.service.flows import Flows

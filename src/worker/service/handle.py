@@ -21,11 +21,11 @@ from datetime import date
 
 from faststream.asgi import AsgiFastStream
 
+from faststream_gcp_pubsub import MemoryTransport, PubSubBroker
 from worker.core.model import Ports
 from worker.errors import ConfigurationError, InputNotFoundError
 from worker.events import PartitionCompleted
 from worker.observability.metrics import WorkerMetrics
-from worker.pubsub import MemoryTransport, PubSubBroker
 from worker.runtime import utc_now
 from worker.service.policy import Verdict
 from worker.service.publishing import backfill_event, file_arrived_event, publish_event

@@ -20,10 +20,11 @@ from faststream.asgi.response import JSONResponse
 from faststream.asgi.types import Scope
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from faststream_gcp_pubsub import PubSubBroker, PubSubSubscriberBase
+from faststream_gcp_pubsub.errors import BrokerError
+from faststream_gcp_pubsub.transport.push import PushTransport
 from worker.errors import WorkerError
 from worker.observability.metrics import WorkerMetrics
-from worker.pubsub import PubSubBroker, PubSubSubscriberBase
-from worker.pubsub.transport.push import PushTransport
 
 READINESS_TIMEOUT_S = 5.0
 
@@ -47,7 +48,7 @@ async def readiness(broker: PubSubBroker, timeout_s: float = READINESS_TIMEOUT_S
                     problems.append(f"subscription {name} does not exist")
     except TimeoutError:
         problems.append(f"Pub/Sub did not answer within {timeout_s:g}s")
-    except WorkerError as error:
+    except (WorkerError, BrokerError) as error:
         problems.append(f"cannot read subscriptions: {error}")
     return problems
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from faststream_gcp_pubsub.errors import BrokerError
 from worker.errors import (
     ConfigurationError,
     InputDataError,
@@ -52,5 +53,7 @@ def decide(error: BaseException | None) -> Verdict:
             return Verdict("nack", error.reason)
         if isinstance(error, PERMANENT):
             return Verdict("dead-letter", error.reason)
+        return Verdict("nack", error.reason)
+    if isinstance(error, BrokerError):
         return Verdict("nack", error.reason)
     return Verdict("nack", "unexpected")

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from faststream_gcp_pubsub import ProvisionReport, SubscriptionSpec
+from faststream_gcp_pubsub.provision import provision
+from faststream_gcp_pubsub.specs import KEEP_SUBSCRIPTION_SUFFIX, ResourceSet
 from worker.errors import ConfigurationError
-from worker.pubsub import ProvisionReport, SubscriptionSpec
-from worker.pubsub.provision import provision
-from worker.pubsub.specs import KEEP_SUBSCRIPTION_SUFFIX, ResourceSet
 from worker.service.app import build_service
 from worker.service.schema_registry import SchemaOutcome, register_schemas
 from worker.settings import Settings

@@ -31,10 +31,14 @@ from faststream.asgi.response import JSONResponse
 from faststream.asgi.types import Scope
 from pydantic import SecretStr
 
-from worker.errors import PushRequestError, TransientBrokerError, UnknownSubscriptionError
+from faststream_gcp_pubsub.errors import (
+    PushRequestError,
+    TransientBrokerError,
+    UnknownSubscriptionError,
+)
+from faststream_gcp_pubsub.push import MAX_PUSH_BODY_BYTES, parse_push_envelope
+from faststream_gcp_pubsub.transport.push import PushTransport
 from worker.observability.logging import get_logger
-from worker.pubsub.push import MAX_PUSH_BODY_BYTES, parse_push_envelope
-from worker.pubsub.transport.push import PushTransport
 
 PUSH_PATH = "/pubsub/push"
 

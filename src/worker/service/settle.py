@@ -29,13 +29,14 @@ from faststream import BaseMiddleware
 from faststream._internal.context.repository import ContextRepo
 from opentelemetry.trace import Span, Status, StatusCode
 
+from faststream_gcp_pubsub import PubSubBroker
+from faststream_gcp_pubsub.errors import BrokerError
+from faststream_gcp_pubsub.transport.base import Delivery, OutgoingMessage
 from worker.errors import WorkerError
 from worker.events.deadletter import dead_letter_attributes
 from worker.observability.logging import get_logger
 from worker.observability.metrics import WorkerMetrics
 from worker.observability.tracing import message_span
-from worker.pubsub import PubSubBroker
-from worker.pubsub.transport.base import Delivery, OutgoingMessage
 from worker.service.policy import Verdict, decide
 from worker.service.scope import MessageScope, message_scope
 
@@ -86,7 +87,7 @@ class Settler:
                 await delivery.nack()
             else:
                 await delivery.ack()
-        except WorkerError as settle_error:
+        except (WorkerError, BrokerError) as settle_error:
             failure = f"{verdict.fate} failed: {settle_error}"
         self._metrics.message(scope.subscription, verdict.fate)
         self._log(verdict, scope, error, failure)

@@ -9,7 +9,7 @@ from typing import Any
 
 from google.cloud.pubsub_v1 import SubscriberClient
 
-from worker.pubsub import PubSubBroker
+from faststream_gcp_pubsub import PubSubBroker
 
 PROJECT = "it-project"
 

@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 from pubsub_it_helpers import make_broker, pull_now, wait_until
 
+from faststream_gcp_pubsub import PubSubBatchMessage
 from worker.devenv.emulators import ManagedProcess
-from worker.pubsub import PubSubBatchMessage
 
 pytestmark = pytest.mark.integration
 

@@ -11,8 +11,8 @@ import pytest
 from faststream import AckPolicy
 from pubsub_it_helpers import make_broker, pull_dead_letters, wait_until
 
+from faststream_gcp_pubsub import PubSubMessage
 from worker.devenv.emulators import ManagedProcess
-from worker.pubsub import PubSubMessage
 
 pytestmark = pytest.mark.integration
 

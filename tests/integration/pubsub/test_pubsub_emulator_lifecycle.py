@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pubsub_it_helpers import make_broker, wait_until
 
+from faststream_gcp_pubsub import PubSubMessage, PubSubSubscriber
 from worker.devenv.emulators import ManagedProcess, start_pubsub_emulator
-from worker.pubsub import PubSubMessage, PubSubSubscriber
 
 pytestmark = pytest.mark.integration
 

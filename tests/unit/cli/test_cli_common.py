@@ -10,8 +10,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from faststream_gcp_pubsub.errors import TransientBrokerError
 from worker import errors
-from worker.cli.common import exit_code_for, register_command, worker_command
+from worker.cli.common import error_line, exit_code_for, register_command, worker_command
 from worker.errors import WorkerError
 from worker.settings import Settings
 
@@ -31,7 +32,6 @@ EXPECTED_EXIT_CODES = {
     "TransientStorageError": 1,
     "CommitConflictError": 1,
     "OutputNotWritableError": 1,
-    "BrokerError": 1,
     "PartialFailureError": 2,
 }
 ERROR_CLASSES = [
@@ -82,6 +82,12 @@ def documented_exit_code(cls: type[WorkerError]) -> int:
 @pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
 def test_every_error_class_maps_to_its_documented_exit_code(cls: type[WorkerError]) -> None:
     assert exit_code_for(cls("boom")) == documented_exit_code(cls)
+
+
+def test_broker_errors_are_known_errors_with_exit_1() -> None:
+    error = TransientBrokerError("UNAVAILABLE", where="topic file-arrived")
+    assert exit_code_for(error) == 1
+    assert error_line(error) == "error: UNAVAILABLE (topic file-arrived)"
 
 
 def test_foreign_exceptions_map_to_1_and_ctrl_c_to_130() -> None:

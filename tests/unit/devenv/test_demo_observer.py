@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from faststream_gcp_pubsub import MemoryTransport, PubSubBroker
 from worker.devenv.demo_observer import DemoObserver, wait_until
 from worker.devenv.demo_tally import Completion, DeadLetter
 from worker.errors import UnroutableError
 from worker.events.codec import encode
 from worker.events.deadletter import dead_letter_attributes
 from worker.events.models import FileArrived, InputRef, PartitionCompleted
-from worker.pubsub import MemoryTransport, PubSubBroker
 from worker.settings import Settings
 
 NOW = datetime(2024, 1, 9, 12, 0, tzinfo=UTC)

@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from faststream_gcp_pubsub import PubSubBroker
 from worker.events import FileArrived
 from worker.ops.asyncapi import describe_broker
 from worker.ops.asyncapi_html import render_page, render_viewer
 from worker.ops.yaml_text import dump_yaml
-from worker.pubsub import PubSubBroker
 
 
 class Shipment(BaseModel):

@@ -9,7 +9,8 @@ import pytest
 from google.api_core.exceptions import NotFound, PermissionDenied, ServiceUnavailable
 from ops_fakes import FakePublisher, FakeSubscriber, StoredMessage
 
-from worker.errors import BrokerError, ConfigurationError, TransientBrokerError
+from faststream_gcp_pubsub.errors import BrokerError, TransientBrokerError
+from worker.errors import ConfigurationError
 from worker.errors import DecodeError as WorkerDecodeError
 from worker.events import dead_letter_attributes
 from worker.ops.deadletters import listing_record

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
-from worker.pubsub.transport.base import Delivery, OutgoingMessage
+from faststream_gcp_pubsub.transport.base import Delivery, OutgoingMessage
 
 
 class RecordingDelivery(Delivery):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from worker.pubsub import PubSubBroker, PubSubMessage
+from faststream_gcp_pubsub import PubSubBroker, PubSubMessage
 
 
 class FileArrived(BaseModel):

@@ -9,8 +9,8 @@ from faststream import AckPolicy
 from faststream.exceptions import NackMessage, RejectMessage
 from pubsub_fakes import RecordingDelivery
 
-from worker.pubsub import PubSubBroker, PubSubMessage, TestPubSubBroker
-from worker.pubsub.subscriber.usecase import PubSubSubscriber
+from faststream_gcp_pubsub import PubSubBroker, PubSubMessage, TestPubSubBroker
+from faststream_gcp_pubsub.subscriber.usecase import PubSubSubscriber
 
 
 async def _settle(

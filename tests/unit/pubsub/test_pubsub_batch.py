@@ -12,7 +12,7 @@ from pubsub_fakes import RecordingDelivery
 from pydantic import BaseModel
 from test_pubsub_workers import BurstTransport
 
-from worker.pubsub import (
+from faststream_gcp_pubsub import (
     DeliveryBatch,
     PubSubBatchMessage,
     PubSubBatchSubscriber,
@@ -20,7 +20,7 @@ from worker.pubsub import (
     PubSubMessage,
     TestPubSubBroker,
 )
-from worker.pubsub.batch import PubSubBatchParser
+from faststream_gcp_pubsub.batch import PubSubBatchParser
 
 
 class Row(BaseModel):

@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 
 from pubsub_fakes import RecordingDelivery
 
-from worker.errors import InputDataError
-from worker.events.deadletter import ERROR_ATTRIBUTE_KEYS, dead_letter_attributes
-from worker.pubsub.deadletter import (
+from faststream_gcp_pubsub.deadletter import (
     DEAD_LETTER_ATTRIBUTE_KEYS,
     MAX_ERROR_MESSAGE_BYTES,
     error_attributes,
     origin_attributes,
 )
+from worker.errors import InputDataError
+from worker.events.deadletter import ERROR_ATTRIBUTE_KEYS, dead_letter_attributes
 
 
 def test_the_broker_knows_every_name_the_service_uses() -> None:

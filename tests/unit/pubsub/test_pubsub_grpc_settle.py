@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from worker.errors import AckFailedError, BrokerError
-from worker.pubsub.transport.base import OutgoingMessage
-from worker.pubsub.transport.grpc_delivery import GrpcDelivery
+from faststream_gcp_pubsub.errors import AckFailedError, BrokerError
+from faststream_gcp_pubsub.transport.base import OutgoingMessage
+from faststream_gcp_pubsub.transport.grpc_delivery import GrpcDelivery
 
 
 class FakeMessage:

@@ -6,12 +6,12 @@ import itertools
 
 import pytest
 
-from worker.errors import AckFailedError, BrokerError
-from worker.pubsub.specs import RetryBackoff, SubscriptionSpec
-from worker.pubsub.transport.base import Delivery, OutgoingMessage, StreamOptions
-from worker.pubsub.transport.clock import ManualClock
-from worker.pubsub.transport.memory import MemoryTransport
-from worker.pubsub.transport.memory_subscription import MemoryConsumer
+from faststream_gcp_pubsub.errors import AckFailedError, BrokerError
+from faststream_gcp_pubsub.specs import RetryBackoff, SubscriptionSpec
+from faststream_gcp_pubsub.transport.base import Delivery, OutgoingMessage, StreamOptions
+from faststream_gcp_pubsub.transport.clock import ManualClock
+from faststream_gcp_pubsub.transport.memory import MemoryTransport
+from faststream_gcp_pubsub.transport.memory_subscription import MemoryConsumer
 
 
 def _world(

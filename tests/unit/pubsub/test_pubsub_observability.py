@@ -8,9 +8,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry
 
-from worker.pubsub import PubSubBroker, PubSubMessage, TestPubSubBroker
-from worker.pubsub.opentelemetry import PubSubTelemetryMiddleware
-from worker.pubsub.prometheus import PubSubPrometheusMiddleware
+from faststream_gcp_pubsub import PubSubBroker, PubSubMessage, TestPubSubBroker
+from faststream_gcp_pubsub.opentelemetry import PubSubTelemetryMiddleware
+from faststream_gcp_pubsub.prometheus import PubSubPrometheusMiddleware
 
 
 async def test_trace_context_travels_in_attributes_from_publisher_to_consumer() -> None:

@@ -4,9 +4,9 @@ import pytest
 from faststream.message import decode_message
 from pubsub_fakes import RecordingDelivery
 
-from worker.pubsub.message import PubSubMessage
-from worker.pubsub.parser import PubSubParser
-from worker.pubsub.publisher.producer import build_attributes
+from faststream_gcp_pubsub.message import PubSubMessage
+from faststream_gcp_pubsub.parser import PubSubParser
+from faststream_gcp_pubsub.publisher.producer import build_attributes
 
 
 async def test_parser_exposes_pubsub_fields_and_attributes_as_headers() -> None:

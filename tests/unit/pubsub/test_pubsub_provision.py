@@ -6,11 +6,11 @@ import logging
 
 import pytest
 
-from worker.errors import ConfigurationError
-from worker.pubsub import PubSubBroker
-from worker.pubsub.provision import find_drift
-from worker.pubsub.specs import RetryBackoff, SubscriptionSpec
-from worker.pubsub.transport.memory import MemoryTransport
+from faststream_gcp_pubsub import PubSubBroker
+from faststream_gcp_pubsub.errors import ProvisioningError
+from faststream_gcp_pubsub.provision import find_drift
+from faststream_gcp_pubsub.specs import RetryBackoff, SubscriptionSpec
+from faststream_gcp_pubsub.transport.memory import MemoryTransport
 
 
 def _broker() -> PubSubBroker:
@@ -106,7 +106,7 @@ async def test_subscription_without_topic_must_already_exist() -> None:
     @broker.subscriber("orphan-sub")
     async def handle(body: str) -> None: ...
 
-    with pytest.raises(ConfigurationError, match="no topic was declared"):
+    with pytest.raises(ProvisioningError, match="no topic was declared"):
         await broker.provision()
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from worker.pubsub import PubSubBroker
-from worker.pubsub.transport.base import Delivery, StreamOptions
-from worker.pubsub.transport.memory import MemoryTransport
-from worker.pubsub.transport.memory_subscription import MemoryConsumer
+from faststream_gcp_pubsub import PubSubBroker
+from faststream_gcp_pubsub.transport.base import Delivery, StreamOptions
+from faststream_gcp_pubsub.transport.memory import MemoryTransport
+from faststream_gcp_pubsub.transport.memory_subscription import MemoryConsumer
 
 
 async def test_stop_finishes_in_flight_work_and_gives_back_the_rest() -> None:

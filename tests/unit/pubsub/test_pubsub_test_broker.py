@@ -8,7 +8,7 @@ import pytest
 from faststream import AckPolicy, FastStream
 from pydantic import BaseModel
 
-from worker.pubsub import PubSubBroker, PubSubMessage, PubSubResponse, TestPubSubBroker
+from faststream_gcp_pubsub import PubSubBroker, PubSubMessage, PubSubResponse, TestPubSubBroker
 
 
 class Arrival(BaseModel):

@@ -6,9 +6,9 @@ import asyncio
 
 from pubsub_fakes import RecordingDelivery
 
-from worker.pubsub import PubSubBroker, PubSubMessage
-from worker.pubsub.transport.base import DeliveryCallback, Stream, StreamOptions
-from worker.pubsub.transport.memory import MemoryTransport
+from faststream_gcp_pubsub import PubSubBroker, PubSubMessage
+from faststream_gcp_pubsub.transport.base import DeliveryCallback, Stream, StreamOptions
+from faststream_gcp_pubsub.transport.memory import MemoryTransport
 
 
 class BurstTransport(MemoryTransport):

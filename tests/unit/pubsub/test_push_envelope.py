@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from worker.errors import PushRequestError
-from worker.pubsub.push import parse_push_envelope
+from faststream_gcp_pubsub.errors import PushRequestError
+from faststream_gcp_pubsub.push import parse_push_envelope
 
 
 def body(**changes: Any) -> bytes:

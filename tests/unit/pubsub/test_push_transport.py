@@ -10,13 +10,13 @@ import pytest
 from faststream.exceptions import RejectMessage
 from faststream.middlewares import AckPolicy
 
-from worker.errors import TransientBrokerError, UnknownSubscriptionError
-from worker.pubsub import PubSubBroker, PubSubMessage
-from worker.pubsub.push import PushEnvelope
-from worker.pubsub.specs import SubscriptionSpec
-from worker.pubsub.transport.base import Delivery, StreamOptions
-from worker.pubsub.transport.memory import MemoryTransport
-from worker.pubsub.transport.push import PushTransport
+from faststream_gcp_pubsub import PubSubBroker, PubSubMessage
+from faststream_gcp_pubsub.errors import TransientBrokerError, UnknownSubscriptionError
+from faststream_gcp_pubsub.push import PushEnvelope
+from faststream_gcp_pubsub.specs import SubscriptionSpec
+from faststream_gcp_pubsub.transport.base import Delivery, StreamOptions
+from faststream_gcp_pubsub.transport.memory import MemoryTransport
+from faststream_gcp_pubsub.transport.push import PushTransport
 
 PROJECT = "proj"
 

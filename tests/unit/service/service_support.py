@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from faststream_gcp_pubsub import PubSubBroker, PubSubMessage, PubSubStreamMessage, TestPubSubBroker
+from faststream_gcp_pubsub.transport.base import OutgoingMessage
 from worker.core.model import Ports
 from worker.datasets.trips_sample import generate_trips_csv, sample_name
 from worker.errors import TransientStorageError
 from worker.events import PartitionCompleted, PartitionRequested, decode
-from worker.pubsub import PubSubBroker, PubSubMessage, PubSubStreamMessage, TestPubSubBroker
-from worker.pubsub.transport.base import OutgoingMessage
 from worker.service.app import build_service
 from worker.service.handle import WorkerService
 from worker.settings import Settings

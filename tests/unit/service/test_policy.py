@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from faststream_gcp_pubsub.errors import TransientBrokerError
 from worker import errors
 from worker.service.policy import MessageIgnored, decide
 
@@ -35,7 +36,7 @@ def test_permanent_errors_are_dead_lettered_with_their_reason(
     "error",
     [
         errors.TransientStorageError("503"),
-        errors.TransientBrokerError("UNAVAILABLE"),
+        TransientBrokerError("UNAVAILABLE"),
         errors.CommitConflictError("412"),
         errors.OutputNotWritableError("403"),
         RuntimeError("bug"),

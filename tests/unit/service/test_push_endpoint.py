@@ -14,6 +14,11 @@ from typing import Any
 import pytest
 from service_support import DAY, FlakyStorage, make_settings
 
+from faststream_gcp_pubsub import PubSubBroker
+from faststream_gcp_pubsub.push import MAX_PUSH_BODY_BYTES
+from faststream_gcp_pubsub.transport.base import Delivery, StreamOptions
+from faststream_gcp_pubsub.transport.memory import MemoryStream, MemoryTransport
+from faststream_gcp_pubsub.transport.push import PushTransport
 from worker.core.model import Ports
 from worker.datasets.trips_sample import generate_trips_csv, sample_name
 from worker.events.deadletter import (
@@ -23,11 +28,6 @@ from worker.events.deadletter import (
     ORIGINAL_MESSAGE_ID,
     SOURCE_SUBSCRIPTION,
 )
-from worker.pubsub import PubSubBroker
-from worker.pubsub.push import MAX_PUSH_BODY_BYTES
-from worker.pubsub.transport.base import Delivery, StreamOptions
-from worker.pubsub.transport.memory import MemoryStream, MemoryTransport
-from worker.pubsub.transport.push import PushTransport
 from worker.runtime import build_ports, utc_now
 from worker.service.app import build_service
 from worker.service.handle import WorkerService

@@ -9,9 +9,9 @@ import structlog
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from service_support import Harness
 
+from faststream_gcp_pubsub.message import PubSubMessage
 from worker.events import encode
 from worker.observability.tracing import inject_context, tracer
-from worker.pubsub.message import PubSubMessage
 from worker.runtime import utc_now
 from worker.service.lease import LeaseHeartbeat
 from worker.service.publishing import file_arrived_event

@@ -6,8 +6,8 @@ from typing import cast
 
 import structlog
 
+from faststream_gcp_pubsub import PubSubBroker
 from worker.observability.metrics import WorkerMetrics
-from worker.pubsub import PubSubBroker
 from worker.runtime import utc_now
 from worker.service.policy import Verdict
 from worker.service.scope import MessageScope
