@@ -45,8 +45,10 @@ if TYPE_CHECKING:
     from faststream_gcp_pubsub.transport.base import BatchSettings, Delivery, StreamOptions
     from faststream_gcp_pubsub.transport.memory import MemoryTransport
 
-# Names resolve on first use, so importing one module (``faststream_gcp_pubsub.errors``)
-# does not load FastStream and the gRPC client.
+# Importing one module (``faststream_gcp_pubsub.errors``) does not load FastStream and the
+# gRPC client; the first public name used loads the whole surface, as ``import
+# faststream.redis`` does (the test client among it registers itself with FastStream, which
+# the AsyncAPI "try it out" page and ``faststream docs`` look up).
 _EXPORTS: dict[str, tuple[str, str]] = {
     "BatchSettings": ("faststream_gcp_pubsub.transport.base", "BatchSettings"),
     "Delivery": ("faststream_gcp_pubsub.transport.base", "Delivery"),
@@ -76,13 +78,11 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 
 
 def __getattr__(name: str) -> Any:
-    try:
-        module, attribute = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attribute)
-    globals()[name] = value
-    return value
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    for exported, (module, attribute) in _EXPORTS.items():
+        globals()[exported] = getattr(importlib.import_module(module), attribute)
+    return globals()[name]
 
 
 def __dir__() -> list[str]:
