@@ -58,8 +58,7 @@ class InputLimits:
             "max_avro_block_bytes": self.max_avro_block_bytes,
             "max_avro_block_decompressed_bytes": self.max_avro_block_decompressed_bytes,
             "max_parquet_footer_bytes": self.max_parquet_footer_bytes,
-            "max_parquet_row_group_bytes": self.max_parquet_row_group_bytes
-            or "memory budget / 4",
+            "max_parquet_row_group_bytes": self.max_parquet_row_group_bytes or "memory budget / 4",
         }
 
 

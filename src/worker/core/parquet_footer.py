@@ -21,8 +21,8 @@ _TAIL = 8
 _MAX_DEPTH = 32
 _ROW_GROUPS_FIELD = 4  # FileMetaData.row_groups: list<RowGroup>
 _TOTAL_BYTE_SIZE_FIELD = 2  # RowGroup.total_byte_size: i64
-_STOP, _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = (
-    range(13)
+_STOP, _TRUE, _FALSE, _BYTE, _I16, _I32, _I64, _DOUBLE, _BINARY, _LIST, _SET, _MAP, _STRUCT = range(
+    13
 )
 
 
