@@ -62,7 +62,7 @@ def check_record_lengths(
     quote = quote_char.encode() if quote_char else None
     chunk_bytes = max(1, min(_CHUNK_BYTES, max_record_bytes))
     pending = 0  # bytes of the record that is still open
-    start_line = line = 1  # physical line the open record starts on / the next chunk starts on
+    start = offset = 0  # where the open record starts / where the next chunk starts
     odd = False  # inside quotes at the current position
     with path.open("rb") as handle:
         while chunk := handle.read(chunk_bytes):
@@ -71,19 +71,28 @@ def check_record_lengths(
             if first < 0:
                 pending += len(chunk)
             else:
-                _check(pending + first, max_record_bytes, start_line, kind, where)
+                if pending + first > max_record_bytes:
+                    break
                 last = _last_boundary(chunk, quote, odd_at_end)
-                start_line = line + chunk.count(b"\n", 0, last + 1)
-                pending = len(chunk) - last - 1
-            _check(pending, max_record_bytes, start_line, kind, where)
-            line += chunk.count(b"\n")
+                start, pending = offset + last + 1, len(chunk) - last - 1
+            if pending > max_record_bytes:
+                break
+            offset += len(chunk)
             odd = odd_at_end
+        else:
+            return
+    raise InputFormatError(
+        f"{kind} starting on line {_line_at(path, start)} is longer than the limit of "
+        f"{max_record_bytes} bytes (max_line_bytes)",
+        where=where,
+    )
 
 
-def _check(length: int, limit: int, start_line: int, kind: str, where: str) -> None:
-    if length > limit:
-        raise InputFormatError(
-            f"{kind} starting on line {start_line} is longer than the limit of {limit} bytes "
-            "(max_line_bytes)",
-            where=where,
-        )
+def _line_at(path: Path, offset: int) -> int:
+    """The 1-based line number of byte ``offset`` (counted only when there is an error)."""
+    newlines = 0
+    with path.open("rb") as handle:
+        while offset > 0 and (chunk := handle.read(min(_CHUNK_BYTES, offset))):
+            newlines += chunk.count(b"\n")
+            offset -= len(chunk)
+    return newlines + 1
