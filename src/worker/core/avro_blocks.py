@@ -33,7 +33,7 @@ def _inflate_zlib(pieces: Iterator[bytes], limit: int) -> int:
         while data and produced <= limit:
             produced += len(inflater.decompress(data, _PIECE))
             data = inflater.unconsumed_tail
-    return produced
+    return produced + (len(inflater.flush()) if produced <= limit else 0)
 
 
 def _inflate_stream(pieces: Iterator[bytes], limit: int, codec: str) -> int:
@@ -164,9 +164,11 @@ class _Pieces:
 
 def check_avro_blocks(
     handle: BinaryIO, *, max_block_bytes: int, max_inflated_bytes: int, where: str
-) -> None:
-    """Raise InputFormatError for the first block over a limit (or a corrupt layout)."""
+) -> list[int]:
+    """The decoded size of each block, in order; InputFormatError for the first block over
+    a limit (or a corrupt layout)."""
     block = 0
+    sizes: list[int] = []
     try:
         codec, sync = _header(handle)
         while (count := _long(handle)) is not None:
@@ -188,8 +190,10 @@ def check_avro_blocks(
                 )
             if _exact(handle, _SYNC_BYTES) != sync:
                 raise _Corrupt(f"block {block} is not followed by the sync marker")
+            sizes.append(inflated)
             block += 1
     except _Refused as exc:
         raise InputFormatError(str(exc), where=where) from None
     except (_Corrupt, zlib.error, OSError, EOFError, lzma.LZMAError) as exc:
         raise InputFormatError(f"unreadable Avro at block {block}: {exc}", where=where) from None
+    return sizes

@@ -180,14 +180,20 @@ def _scan_one(uri: str, run: _Extraction, index: int) -> ScannedInput:
         frame = pl.scan_parquet(local, row_index_name=SOURCE_ROW, row_index_offset=1, glob=False)
     elif isinstance(fmt, Avro):
         with local.open("rb") as handle:
-            check_avro_blocks(
+            block_bytes = check_avro_blocks(
                 handle,
                 max_block_bytes=limits.max_avro_block_bytes,
                 max_inflated_bytes=limits.max_avro_block_decompressed_bytes,
                 where=uri,
             )
         batches = avro_to_parquet(
-            local, scratch / f"{index:04d}-avro", contract.columns, fmt.batch_rows, where=uri
+            local,
+            scratch / f"{index:04d}-avro",
+            contract.columns,
+            fmt.batch_rows,
+            where=uri,
+            block_bytes=block_bytes,
+            batch_bytes=fmt.batch_bytes,
         )
         frame = pl.scan_parquet(batches, row_index_name=SOURCE_ROW, row_index_offset=1)
     try:

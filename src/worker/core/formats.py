@@ -130,16 +130,18 @@ class Parquet:
 @dataclass(frozen=True, slots=True)
 class Avro:
     """Avro object container files; converted to Parquet staging in batches of ``batch_rows``
-    because Polars cannot scan Avro lazily."""
+    (or ``batch_bytes`` of decoded Avro blocks, whichever is reached first) because Polars
+    cannot scan Avro lazily."""
 
     batch_rows: int = 250_000
+    batch_bytes: int = 32 * MIB
 
     kind: ClassVar[str] = "avro"
     extensions: ClassVar[tuple[str, ...]] = (".avro",)
     compressible: ClassVar[bool] = False
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "batch_rows": self.batch_rows}
+        return {"kind": self.kind, "batch_rows": self.batch_rows, "batch_bytes": self.batch_bytes}
 
 
 InputFormat = Csv | JsonLines | Parquet | Avro

@@ -17,6 +17,7 @@ import fastavro
 import polars as pl
 import pytest
 
+from worker.core.avro import avro_to_parquet
 from worker.core.avro_blocks import check_avro_blocks
 from worker.core.budget import ScratchMeter
 from worker.core.formats import InputLimits
@@ -92,6 +93,30 @@ def test_avro_files_within_the_limits_pass_and_tight_limits_refuse(codec: str) -
         check_avro_blocks(
             io.BytesIO(data), max_block_bytes=4000, max_inflated_bytes=4000, where="a"
         )
+
+
+def test_avro_batches_end_at_a_byte_budget_without_splitting_blocks(tmp_path: Path) -> None:
+    """Rows alone would make one batch; the byte budget makes several, each of whole blocks,
+    and no record is lost or reordered."""
+    src = tmp_path / "in.avro"
+    src.write_bytes(_avro("deflate"))
+    with src.open("rb") as handle:
+        sizes = check_avro_blocks(
+            handle, max_block_bytes=1 << 20, max_inflated_bytes=1 << 20, where="a"
+        )
+    assert len(sizes) > 4
+    written = avro_to_parquet(
+        src,
+        tmp_path / "staging",
+        ["s"],
+        10**6,
+        where="a",
+        block_bytes=sizes,
+        batch_bytes=2 * max(sizes),
+    )
+    assert 2 < len(written) <= len(sizes)
+    rows = pl.concat([pl.read_parquet(path) for path in written])["s"].to_list()
+    assert rows == [f"row {i} " * 20 for i in range(3000)]
 
 
 def test_an_avro_block_that_claims_to_be_huge_is_refused_without_reading_it() -> None:
