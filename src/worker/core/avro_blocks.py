@@ -124,21 +124,9 @@ def _inflated_size(handle: BinaryIO, size: int, codec: str, limit: int) -> int:
     if codec == "null":
         handle.seek(size, 1)
         return size
-    if codec == "snappy":
-        # Snappy's raw format starts with the uncompressed length as a varint.
-        data = _exact(handle, min(size, 10))
-        handle.seek(size - len(data), 1)
-        shift = length = 0
-        for byte in data:
-            length |= (byte & 0x7F) << shift
-            if not byte & 0x80:
-                return length
-            shift += 7
-        raise _Corrupt("snappy block has no length")
     if codec not in _STREAMING:
         raise _Refused(
-            f"Avro codec {codec!r} is not one the worker can bound "
-            f"(null, snappy, {', '.join(_STREAMING)})"
+            f"Avro codec {codec!r} is not one the worker can bound (null, {', '.join(_STREAMING)})"
         )
     pieces = _Pieces(handle, size)
     if codec == "deflate":

@@ -42,7 +42,8 @@ class InputLimits:
     max_avro_block_bytes: int = 64 * MIB
     """Largest Avro data block as stored in the file."""
     max_avro_block_decompressed_bytes: int = 256 * MIB
-    """Largest Avro data block once its codec (deflate, bzip2, xz, snappy) inflates it."""
+    """Largest Avro data block once its codec (deflate, bzip2, xz) inflates it; other codecs
+    are refused."""
     max_parquet_footer_bytes: int = 16 * MIB
     """Largest Parquet footer (file metadata) read."""
     max_parquet_row_group_bytes: int | None = None

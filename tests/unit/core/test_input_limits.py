@@ -8,6 +8,7 @@ https://parquet.apache.org/docs/file-format/metadata/.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 import struct
@@ -129,6 +130,13 @@ def test_an_avro_block_that_claims_to_be_huge_is_refused_without_reading_it() ->
         )
 
 
+def test_an_avro_codec_the_worker_cannot_bound_is_refused() -> None:
+    """The container names its codec in the ``avro.codec`` metadata entry."""
+    data = _avro("null", records=10).replace(b"\x08null", b"\x08zstd", 1)
+    with pytest.raises(InputFormatError, match="Avro codec 'zstd' is not one the worker can"):
+        check_avro_blocks(io.BytesIO(data), max_block_bytes=10**9, max_inflated_bytes=1, where="a")
+
+
 def test_a_truncated_avro_block_is_unreadable_avro() -> None:
     data = _avro("deflate")
     with pytest.raises(InputFormatError, match=r"unreadable Avro at block \d+: file ends early"):
@@ -193,3 +201,16 @@ def test_transcoding_accounts_its_output_on_the_scratch(tmp_path: Path) -> None:
     meter = ScratchMeter(limit=1999)
     with pytest.raises(InputFormatError, match="the UTF-8 copy needs 2000 bytes of scratch"):
         transcode_to_utf8(src, tmp_path / "out", "latin-1", where="latin.csv", scratch=meter)
+
+
+def test_docs_name_every_limit_with_its_default() -> None:
+    """docs/datasets.md's table of ``InputLimits`` is the one users read."""
+    docs = Path(__file__).resolve().parents[3] / "docs" / "datasets.md"
+    section = docs.read_text("utf-8").split("## Reading untrusted files safely", 1)[1]
+    defaults = InputLimits()
+    for field in dataclasses.fields(InputLimits):
+        assert f"`{field.name}`" in section, field.name
+        value = getattr(defaults, field.name)
+        if isinstance(value, int) and value >= 1024**2 and value % 1024**2 == 0:
+            row = next(line for line in section.splitlines() if f"`{field.name}`" in line)
+            assert f"{value // 1024**2} MiB" in row, row
