@@ -2,8 +2,8 @@
 
 Peak RSS is the child's ``ru_maxrss`` (kilobytes on Linux, getrusage(2)); bytes written are
 its ``ru_oublock`` (512-byte blocks the child dirtied, counted when written even if the file
-is deleted before it reaches the disk, as the scratch is). The child gets an address-space
-data limit (RLIMIT_DATA) so that a regression fails the test instead of the machine.
+is deleted before it reaches the disk, as the scratch is). The child gets a data-segment
+limit (RLIMIT_DATA, setrlimit(2)) so that a regression fails the test, not the machine.
 """
 
 from __future__ import annotations
@@ -85,6 +85,9 @@ def run_worker(root: Path, module: str, **settings: str) -> ChildCost:
         cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # A preexec_fn makes subprocess fork rather than vfork/posix_spawn: the exec of a
+        # vforked child merges the parent's peak RSS into the child's ru_maxrss, which would
+        # measure this test process instead of the worker. It only calls setrlimit.
         preexec_fn=_limit_data,
     )
     assert child.stderr is not None
