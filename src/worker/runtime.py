@@ -17,6 +17,7 @@ from pathlib import Path
 
 from worker import __version__
 from worker.core.model import Ports
+from worker.memory_limit import byte_budget
 from worker.observability.logging import configure_logging
 from worker.settings import Settings
 from worker.storage.router import StorageRouter
@@ -71,6 +72,7 @@ def build_ports(
         workdir=workdir if workdir is not None else scratch_dir(settings),
         code_version=__version__,
         clock=utc_now,
+        budget=byte_budget(settings.memory_bytes, settings.scratch_bytes),
     )
     if stage is not None:
         ports = dataclasses.replace(ports, stage=stage)

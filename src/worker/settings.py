@@ -61,6 +61,18 @@ class Settings(BaseSettings):
     workdir: str = Field(
         default="", description="Local scratch directory for staging; empty = system temp."
     )
+    memory_bytes: int | None = Field(
+        default=None,
+        ge=64 * 1024**2,
+        description="Memory the worker may use, in bytes; unset = the container's memory "
+        "limit (cgroups), else the machine's memory.",
+    )
+    scratch_bytes: int | None = Field(
+        default=None,
+        ge=1024**2,
+        description="Bytes one partition may write to the scratch directory (downloads, "
+        "inflated .gz, transcoded text); unset = half of WORKER_MEMORY_BYTES.",
+    )
     max_delivery_attempts: int = Field(default=5, ge=5, le=100)
     retry_min_backoff_s: float = Field(default=10.0, ge=0, le=600)
     retry_max_backoff_s: float = Field(default=600.0, ge=0, le=600)

@@ -17,7 +17,11 @@ _ACTION_STYLES = {
     "create-subscription": "green",
     "exists": "dim",
     "created": "green",
+    "committed": "green",
+    "bound": "green",
     "would create": "yellow",
+    "would commit": "yellow",
+    "would bind": "yellow",
     "unsupported": "yellow",
     "failed": "bold red",
 }
@@ -41,16 +45,31 @@ def setup(
         bool,
         typer.Option(
             "--schemas/--no-schemas",
-            help="Register the Avro schemas with Pub/Sub's schema service (where supported).",
+            help="Register the Avro schemas with Pub/Sub's schema service (where supported); "
+            "commit a new revision when a registered schema differs from ours.",
         ),
     ] = True,
+    bind_topics: Annotated[
+        bool,
+        typer.Option(
+            "--bind-topics",
+            help="Bind the backfill-requested, partition-requested and partition-completed "
+            "topics to their schemas (BINARY; needs WORKER_EVENT_ENCODING=avro).",
+        ),
+    ] = False,
 ) -> None:
     """Create every topic and subscription the service needs (idempotent), with retry and
     dead-letter policies; report settings that drifted from what the worker declares."""
     from worker.service.provisioning import setup_pubsub
 
     report = asyncio.run(
-        setup_pubsub(settings, dry_run=dry_run, keep_completed=keep_completed, schemas=schemas)
+        setup_pubsub(
+            settings,
+            dry_run=dry_run,
+            keep_completed=keep_completed,
+            schemas=schemas,
+            bind=bind_topics,
+        )
     )
     out = console()
     verb = "Plan (dry run)" if dry_run else "Pub/Sub setup"
@@ -64,9 +83,7 @@ def setup(
         table.add_row(f"[{style}]{kind}[/]", action.resource, action.detail)
     for outcome in report.schemas:
         style = _ACTION_STYLES.get(outcome.status, "")
-        table.add_row(
-            f"[{style}]{outcome.status}[/]", f"schema {outcome.schema_id}", outcome.detail
-        )
+        table.add_row(f"[{style}]{outcome.status}[/]", outcome.resource, outcome.detail)
     out.print(table)
     for finding in report.pubsub.drift:
         out.print(f"[bold yellow]drift[/] {finding}")

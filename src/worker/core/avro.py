@@ -2,12 +2,15 @@
 
 Polars has no lazy Avro scan, so records are decoded with fastavro in batches, each batch
 written as one Parquet file; the batches are then scanned lazily like any Parquet input.
-Only the columns the contract names are kept, and memory holds one batch at a time.
+Only the columns the contract names are kept, and memory holds one batch at a time: a batch
+ends after ``batch_rows`` records or once the blocks it came from hold ``batch_bytes`` of
+decoded Avro, whichever comes first (one block is never split; its size is bounded by
+:mod:`worker.core.avro_blocks`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -59,28 +62,46 @@ def _polars_type(avro_type: Any, *, field: str, where: str) -> pl.DataType:
     )
 
 
-def _batches(records: Iterator[Any], size: int) -> Iterator[list[dict[str, Any]]]:
+def _batches(
+    blocks: Iterator[Iterable[Any]], block_bytes: Sequence[int], rows: int, max_bytes: int
+) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
+    held = 0
+    for index, block in enumerate(blocks):
+        held += block_bytes[index] if index < len(block_bytes) else 0
+        for record in block:
+            batch.append(record)
+            if len(batch) >= rows:
+                yield batch
+                batch, held = [], 0
+        if held >= max_bytes and batch:
             yield batch
-            batch = []
+            batch, held = [], 0
     if batch:
         yield batch
 
 
 def avro_to_parquet(
-    src: Path, staging_dir: Path, columns: Collection[str], batch_rows: int, *, where: str
+    src: Path,
+    staging_dir: Path,
+    columns: Collection[str],
+    batch_rows: int,
+    *,
+    where: str,
+    block_bytes: Sequence[int] = (),
+    batch_bytes: int = 32 * 1024**2,
 ) -> list[Path]:
     """Write the ``columns`` of ``src`` as Parquet files under ``staging_dir``; return them
-    in record order (at least one file, possibly empty, so the schema is always known)."""
+    in record order (at least one file, possibly empty, so the schema is always known).
+    ``block_bytes`` are the decoded sizes of the file's blocks, in order (from
+    :func:`worker.core.avro_blocks.check_avro_blocks`)."""
     staging_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
+    records = 0
     schema = pl.Schema()
     try:
         with src.open("rb") as handle:
-            reader = fastavro.reader(handle)
+            reader = fastavro.block_reader(handle)
             writer_schema = reader.writer_schema
             fields = writer_schema.get("fields", []) if isinstance(writer_schema, dict) else []
             schema = pl.Schema(
@@ -90,7 +111,8 @@ def avro_to_parquet(
                     if spec["name"] in columns
                 }
             )
-            for batch in _batches(iter(reader), batch_rows):
+            for batch in _batches(iter(reader), block_bytes, batch_rows, batch_bytes):
+                records += len(batch)
                 frame = pl.from_dicts(batch, schema=schema)
                 written.append(staging_dir / f"batch-{len(written):05d}.parquet")
                 frame.write_parquet(written[-1])
@@ -98,8 +120,7 @@ def avro_to_parquet(
         raise
     except Exception as exc:
         raise InputFormatError(
-            f"unreadable Avro after {len(written) * batch_rows} records: "
-            f"{type(exc).__name__}: {exc}",
+            f"unreadable Avro after {records} records: {type(exc).__name__}: {exc}",
             where=where,
         ) from None
     if not written:

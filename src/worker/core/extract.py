@@ -1,7 +1,8 @@
 """Extract: input objects → one lazy frame in contract shape, scanned once, later.
 
 Each input is made local (read in place when the storage has a local path, downloaded to the
-scratch directory otherwise), run through the byte-level guards, and scanned lazily with
+scratch directory otherwise), run through the byte-level guards (scratch budget, gzip,
+longest record, Avro blocks, Parquet footer and row groups), and scanned lazily with
 only the contract's columns projected. The frames of one partition's inputs are concatenated
 in input order (inputs are sorted by URI), so the row order is stable.
 """
@@ -9,17 +10,21 @@ in input order (inputs are sorted by URI), so the row order is stable.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
 from worker.core.avro import avro_to_parquet
+from worker.core.avro_blocks import check_avro_blocks
+from worker.core.budget import ByteBudget, ScratchMeter
 from worker.core.contract import Contract
 from worker.core.datasets import Dataset
 from worker.core.formats import Avro, Csv, JsonLines, Parquet, is_gzipped_name, name_fits_format
 from worker.core.guards import gunzip, read_csv_header, require_content, transcode_to_utf8
+from worker.core.parquet_footer import check_parquet_footer
+from worker.core.record_limits import check_record_lengths
 from worker.core.validate import SOURCE_ROW, SOURCE_URI, conform
 from worker.errors import InputFormatError, InputNotFoundError
 from worker.storage.base import Storage
@@ -41,25 +46,48 @@ def _lineage_schema(contract: Contract) -> pl.Schema:
     return pl.Schema({**contract.columns, SOURCE_ROW: pl.UInt32(), SOURCE_URI: pl.String()})
 
 
-def _materialize(uri: str, storage: Storage, scratch: Path, index: int) -> Path:
-    local = storage.local_path(uri)
+@dataclass(frozen=True)
+class _Extraction:
+    """What every input of one partition shares: its dataset, storage, scratch and budget."""
+
+    dataset: Dataset
+    storage: Storage
+    scratch: Path
+    budget: ByteBudget
+    meter: ScratchMeter
+    sizes: Mapping[str, int]
+
+
+def _materialize(uri: str, run: _Extraction, index: int) -> Path:
+    local = run.storage.local_path(uri)
     if local is not None:
         if not local.is_file():
             raise InputNotFoundError("input file does not exist", where=uri)
         return local
     name = posixpath.basename(parse_uri(uri).key) or "object"
-    dest = scratch / f"{index:04d}-{name}"
-    storage.download(uri, dest)
+    dest = run.scratch / f"{index:04d}-{name}"
+    known = run.sizes.get(uri)
+    if known is not None:
+        run.meter.claim(known, what="the download", where=uri)
+    info = run.storage.download(uri, dest)
+    if known is None:
+        run.meter.claim(info.size, what="the download", where=uri)
     return dest
 
 
-def _scan_csv(
-    path: Path, options: Csv, dataset: Dataset, scratch: Path, where: str
-) -> pl.LazyFrame:
+def _scan_csv(path: Path, options: Csv, run: _Extraction, where: str) -> pl.LazyFrame:
+    dataset = run.dataset
     if not options.is_utf8:
-        utf8 = scratch / f"{path.name}.utf8"
-        transcode_to_utf8(path, utf8, options.encoding, where=where)
+        utf8 = run.scratch / f"{path.name}.utf8"
+        transcode_to_utf8(path, utf8, options.encoding, where=where, scratch=run.meter)
         path = utf8
+    check_record_lengths(
+        path,
+        dataset.limits.max_line_bytes,
+        quote_char=options.quote_char,
+        kind="CSV record",
+        where=where,
+    )
     header = read_csv_header(path, options, dataset.limits, where=where)
     contract = dataset.input_contract
     if not header:
@@ -94,7 +122,8 @@ def parse_temporal(text: pl.Expr, dtype: pl.DataType, fmt: str | None, *, strict
     return text.cast(dtype, strict=strict)
 
 
-def _scan_jsonl(path: Path, contract: Contract, where: str) -> pl.LazyFrame:
+def _scan_jsonl(path: Path, dataset: Dataset, where: str) -> pl.LazyFrame:
+    contract = dataset.input_contract
     with path.open("rb") as handle:
         first = handle.read(4096).lstrip()
     if not first:
@@ -103,6 +132,9 @@ def _scan_jsonl(path: Path, contract: Contract, where: str) -> pl.LazyFrame:
         raise InputFormatError(
             "content is not JSON lines (first line is not an object)", where=where
         )
+    check_record_lengths(
+        path, dataset.limits.max_line_bytes, quote_char=None, kind="JSON line", where=where
+    )
     return pl.scan_ndjson(
         path,
         schema_overrides=contract.columns,
@@ -112,9 +144,8 @@ def _scan_jsonl(path: Path, contract: Contract, where: str) -> pl.LazyFrame:
     )
 
 
-def _scan_one(
-    uri: str, dataset: Dataset, storage: Storage, scratch: Path, index: int
-) -> ScannedInput:
+def _scan_one(uri: str, run: _Extraction, index: int) -> ScannedInput:
+    dataset, scratch = run.dataset, run.scratch
     fmt = dataset.input_format
     name = posixpath.basename(parse_uri(uri).key)
     if not name_fits_format(name, fmt):
@@ -124,25 +155,45 @@ def _scan_one(
             f"{', '.join(fmt.extensions)}{gz}",
             where=uri,
         )
-    local = _materialize(uri, storage, scratch, index)
+    local = _materialize(uri, run, index)
     if is_gzipped_name(name, fmt):
         inflated = scratch / f"{index:04d}-inflated"
-        gunzip(local, inflated, dataset.limits, where=uri)
+        gunzip(local, inflated, dataset.limits, where=uri, scratch=run.meter)
         local = inflated
     found = require_content(local, _CONTENT_KIND[fmt.kind], where=uri, name_says=fmt.kind)
     contract = dataset.input_contract
     if found == "empty" and fmt.kind in ("parquet", "avro"):
         raise InputFormatError(f"empty file is not valid {fmt.kind}", where=uri)
     frame: pl.LazyFrame
+    limits = dataset.limits
     if isinstance(fmt, Csv):
-        frame = _scan_csv(local, fmt, dataset, scratch, uri)
+        frame = _scan_csv(local, fmt, run, uri)
     elif isinstance(fmt, JsonLines):
-        frame = _scan_jsonl(local, contract, uri)
+        frame = _scan_jsonl(local, dataset, uri)
     elif isinstance(fmt, Parquet):
+        check_parquet_footer(
+            local,
+            max_footer_bytes=limits.max_parquet_footer_bytes,
+            max_row_group_bytes=limits.max_parquet_row_group_bytes or run.budget.row_group_bytes,
+            where=uri,
+        )
         frame = pl.scan_parquet(local, row_index_name=SOURCE_ROW, row_index_offset=1, glob=False)
     elif isinstance(fmt, Avro):
+        with local.open("rb") as handle:
+            block_bytes = check_avro_blocks(
+                handle,
+                max_block_bytes=limits.max_avro_block_bytes,
+                max_inflated_bytes=limits.max_avro_block_decompressed_bytes,
+                where=uri,
+            )
         batches = avro_to_parquet(
-            local, scratch / f"{index:04d}-avro", contract.columns, fmt.batch_rows, where=uri
+            local,
+            scratch / f"{index:04d}-avro",
+            contract.columns,
+            fmt.batch_rows,
+            where=uri,
+            block_bytes=block_bytes,
+            batch_bytes=fmt.batch_bytes,
         )
         frame = pl.scan_parquet(batches, row_index_name=SOURCE_ROW, row_index_offset=1)
     try:
@@ -155,11 +206,23 @@ def _scan_one(
 
 
 def scan_inputs(
-    dataset: Dataset, uris: Sequence[str], storage: Storage, scratch: Path
+    dataset: Dataset,
+    uris: Sequence[str],
+    storage: Storage,
+    scratch: Path,
+    *,
+    budget: ByteBudget | None = None,
+    sizes: Mapping[str, int] | None = None,
 ) -> list[ScannedInput]:
-    """Prepare and lazily scan every input; nothing is read beyond headers and metadata."""
+    """Prepare and lazily scan every input; nothing is parsed beyond headers and metadata,
+    and no more than ``budget.scratch_bytes`` are written to ``scratch`` (``sizes``, the
+    inputs' known sizes, let a download be refused before it starts)."""
     scratch.mkdir(parents=True, exist_ok=True)
-    return [_scan_one(uri, dataset, storage, scratch, index) for index, uri in enumerate(uris)]
+    chosen = budget if budget is not None else ByteBudget()
+    run = _Extraction(
+        dataset, storage, scratch, chosen, ScratchMeter(chosen.scratch_bytes), sizes or {}
+    )
+    return [_scan_one(uri, run, index) for index, uri in enumerate(uris)]
 
 
 def combined(inputs: Sequence[ScannedInput]) -> pl.LazyFrame:

@@ -14,27 +14,52 @@ from worker.errors import ConfigurationError
 GZIP_SUFFIX = ".gz"
 
 
+MIB = 1024**2
+
+
 @dataclass(frozen=True, slots=True)
 class InputLimits:
-    """Ceilings that turn hostile or broken inputs into clear errors instead of OOM kills."""
+    """Ceilings that turn hostile or broken inputs into clear errors instead of OOM kills.
 
-    max_decompressed_bytes: int = 64 * 1024**3
-    """A .gz input may not inflate beyond this many bytes."""
+    Each is checked while the bytes stream past, before a parser holds them. ``None`` means
+    "derived from the worker's budget" (``WORKER_MEMORY_BYTES`` / ``WORKER_SCRATCH_BYTES``,
+    see :class:`worker.core.budget.ByteBudget`)."""
+
+    max_decompressed_bytes: int | None = None
+    """A .gz input may not inflate beyond this many bytes; None: what is left of the
+    partition's scratch budget."""
     max_compression_ratio: float = 200.0
     """Nor beyond this ratio (decompressed / compressed); checked once output passes
     ``ratio_check_after_bytes`` so small, highly regular files are not refused."""
-    ratio_check_after_bytes: int = 1024**2
-    max_header_bytes: int = 1024**2
+    ratio_check_after_bytes: int = MIB
+    max_header_bytes: int = MIB
     """Longest CSV header line accepted."""
     max_columns: int = 4096
     """Most CSV header columns accepted."""
+    max_line_bytes: int = 16 * MIB
+    """Longest CSV record (one line, or several joined by newlines inside quotes) or JSON
+    line; every field and JSON value lies within one, so this bounds them too."""
+    max_avro_block_bytes: int = 64 * MIB
+    """Largest Avro data block as stored in the file."""
+    max_avro_block_decompressed_bytes: int = 256 * MIB
+    """Largest Avro data block once its codec (deflate, bzip2, xz) inflates it; other codecs
+    are refused."""
+    max_parquet_footer_bytes: int = 16 * MIB
+    """Largest Parquet footer (file metadata) read."""
+    max_parquet_row_group_bytes: int | None = None
+    """Largest uncompressed Parquet row group; None: a quarter of the memory budget."""
 
     def describe(self) -> dict[str, Any]:
         return {
-            "max_decompressed_bytes": self.max_decompressed_bytes,
+            "max_decompressed_bytes": self.max_decompressed_bytes or "scratch budget",
             "max_compression_ratio": self.max_compression_ratio,
             "max_header_bytes": self.max_header_bytes,
             "max_columns": self.max_columns,
+            "max_line_bytes": self.max_line_bytes,
+            "max_avro_block_bytes": self.max_avro_block_bytes,
+            "max_avro_block_decompressed_bytes": self.max_avro_block_decompressed_bytes,
+            "max_parquet_footer_bytes": self.max_parquet_footer_bytes,
+            "max_parquet_row_group_bytes": self.max_parquet_row_group_bytes or "memory budget / 4",
         }
 
 
@@ -106,16 +131,18 @@ class Parquet:
 @dataclass(frozen=True, slots=True)
 class Avro:
     """Avro object container files; converted to Parquet staging in batches of ``batch_rows``
-    because Polars cannot scan Avro lazily."""
+    (or ``batch_bytes`` of decoded Avro blocks, whichever is reached first) because Polars
+    cannot scan Avro lazily."""
 
     batch_rows: int = 250_000
+    batch_bytes: int = 32 * MIB
 
     kind: ClassVar[str] = "avro"
     extensions: ClassVar[tuple[str, ...]] = (".avro",)
     compressible: ClassVar[bool] = False
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": self.kind, "batch_rows": self.batch_rows}
+        return {"kind": self.kind, "batch_rows": self.batch_rows, "batch_bytes": self.batch_bytes}
 
 
 InputFormat = Csv | JsonLines | Parquet | Avro

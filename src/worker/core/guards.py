@@ -13,6 +13,7 @@ import zlib
 from collections import Counter
 from pathlib import Path
 
+from worker.core.budget import ByteBudget, ScratchMeter
 from worker.core.formats import Csv, InputLimits
 from worker.errors import InputFormatError
 
@@ -52,9 +53,28 @@ def require_content(path: Path, expected: str, *, where: str, name_says: str) ->
     return found
 
 
-def gunzip(src: Path, dest: Path, limits: InputLimits, *, where: str) -> None:
+def _ceiling(limits: InputLimits, scratch: ScratchMeter) -> tuple[int, str]:
+    """How many bytes a .gz may inflate to, and which limit says so."""
+    configured = limits.max_decompressed_bytes
+    if configured is not None and configured <= scratch.remaining:
+        return configured, "max_decompressed_bytes"
+    return scratch.remaining, "what is left of the scratch budget, WORKER_SCRATCH_BYTES"
+
+
+def gunzip(
+    src: Path,
+    dest: Path,
+    limits: InputLimits,
+    *,
+    where: str,
+    scratch: ScratchMeter | None = None,
+) -> None:
     """Decompress ``src`` into ``dest`` in chunks, refusing non-gzip data, corrupt streams
-    and bombs (too many bytes out, or too many out per byte in)."""
+    and bombs (more bytes out than ``max_decompressed_bytes`` or the scratch left, or too
+    many out per byte in). The output is accounted on ``scratch`` (default: a meter over
+    :class:`ByteBudget`'s default scratch)."""
+    meter = scratch if scratch is not None else ScratchMeter(ByteBudget().scratch_bytes)
+    ceiling = _ceiling(limits, meter)
     with src.open("rb") as head:
         if head.read(2) != b"\x1f\x8b":
             raise InputFormatError("named .gz but is not gzip data", where=where)
@@ -70,7 +90,7 @@ def gunzip(src: Path, dest: Path, limits: InputLimits, *, where: str) -> None:
                     # Count only the packed bytes zlib actually used, so the ratio is exact.
                     consumed += len(data) - len(inflater.unconsumed_tail)
                     produced += len(piece)
-                    _check_inflation(produced, consumed, limits, where=where)
+                    _check_inflation(produced, consumed, limits, ceiling, where=where)
                     out.write(piece)
                     data = inflater.unconsumed_tail
                     if inflater.eof and inflater.unused_data:
@@ -82,13 +102,16 @@ def gunzip(src: Path, dest: Path, limits: InputLimits, *, where: str) -> None:
         raise InputFormatError(f"corrupt gzip data: {exc}", where=where) from None
     if not inflater.eof:
         raise InputFormatError("truncated gzip data (stream ends early)", where=where)
+    meter.claim(produced, what="the inflated file", where=where)
 
 
-def _check_inflation(produced: int, consumed: int, limits: InputLimits, *, where: str) -> None:
-    if produced > limits.max_decompressed_bytes:
+def _check_inflation(
+    produced: int, consumed: int, limits: InputLimits, ceiling: tuple[int, str], *, where: str
+) -> None:
+    limit, source = ceiling
+    if produced > limit:
         raise InputFormatError(
-            f"decompresses beyond the limit of {limits.max_decompressed_bytes} bytes "
-            "(possible gzip bomb)",
+            f"decompresses beyond the limit of {limit} bytes ({source}; possible gzip bomb)",
             where=where,
         )
     if produced > limits.ratio_check_after_bytes and produced > consumed * (
@@ -101,19 +124,25 @@ def _check_inflation(produced: int, consumed: int, limits: InputLimits, *, where
         )
 
 
-def transcode_to_utf8(src: Path, dest: Path, encoding: str, *, where: str) -> None:
-    """Re-encode a text file to UTF-8 in chunks (Polars reads UTF-8 only)."""
+def transcode_to_utf8(
+    src: Path, dest: Path, encoding: str, *, where: str, scratch: ScratchMeter | None = None
+) -> None:
+    """Re-encode a text file to UTF-8 in chunks (Polars reads UTF-8 only), accounting the
+    output on ``scratch`` as it is written."""
+    meter = scratch if scratch is not None else ScratchMeter(ByteBudget().scratch_bytes)
     try:
         decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     except LookupError:
         raise InputFormatError(f"unknown text encoding {encoding!r}", where=where) from None
     offset = 0
     try:
-        with src.open("rb") as raw, dest.open("w", encoding="utf-8", newline="") as out:
+        with src.open("rb") as raw, dest.open("wb") as out:
             while chunk := raw.read(CHUNK_BYTES):
-                out.write(decoder.decode(chunk))
+                utf8 = decoder.decode(chunk).encode("utf-8")
+                meter.claim(len(utf8), what="the UTF-8 copy", where=where)
+                out.write(utf8)
                 offset += len(chunk)
-            out.write(decoder.decode(b"", final=True))
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
     except UnicodeDecodeError as exc:
         raise InputFormatError(
             f"not valid {encoding} at byte {offset + exc.start}: {exc.reason}", where=where

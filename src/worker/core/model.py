@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from worker.core.budget import ByteBudget
 from worker.storage.base import Storage
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ class Ports:
     """Wraps each stage (extract, validate, transform, load) — the service opens a span."""
     heartbeat: Callable[[], None] = field(default=lambda: None)
     """Called between stages of long work — the service extends the message lease."""
+    budget: ByteBudget = field(default_factory=ByteBudget)
+    """Memory and scratch one partition may use (from settings and the container's limit)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,7 +180,12 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
     try:
         with attempt.stage_of("extract"):
             scanned = scan_inputs(
-                dataset, [fp.uri for fp in attempt.inputs], ports.storage, scratch / "inputs"
+                dataset,
+                [fp.uri for fp in attempt.inputs],
+                ports.storage,
+                scratch / "inputs",
+                budget=ports.budget,
+                sizes={fp.uri: fp.size for fp in attempt.inputs},
             )
         with attempt.stage_of("validate"):
             branches = split(combined(scanned), dataset.input_contract)

@@ -40,15 +40,30 @@ def write_binary(record: Mapping[str, Any], schema: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
+Names = tuple[str, str]
+"""How errors name the writer's schema and ours (e.g. a Pub/Sub revision and our version)."""
+_UNNAMED: Names = ("the writer's schema", "ours")
+
+
+def _unresolvable(error: Exception, names: Names, *, where: str) -> SchemaError:
+    writer, reader = names
+    return SchemaError(f"{writer} cannot be read as {reader}: {error}", where=where)
+
+
 def read_binary(
-    body: bytes, writer: dict[str, Any], reader: dict[str, Any], *, where: str
+    body: bytes,
+    writer: dict[str, Any],
+    reader: dict[str, Any],
+    *,
+    where: str,
+    names: Names = _UNNAMED,
 ) -> dict[str, Any]:
     """One schemaless Avro record; every byte of ``body`` must belong to it."""
     stream = io.BytesIO(body)
     try:
         record = fastavro.schemaless_reader(stream, writer, None if writer is reader else reader)
     except SchemaResolutionError as error:
-        raise SchemaError(f"writer schema cannot be read as ours: {error}", where=where) from error
+        raise _unresolvable(error, names, where=where) from error
     except Exception as error:  # see module docstring: garbage makes fastavro raise anything
         raise DecodeError(f"body is not valid Avro binary: {error!r}", where=where) from error
     if stream.tell() != len(body):
@@ -87,7 +102,12 @@ def read_container(body: bytes, reader: dict[str, Any], *, where: str) -> dict[s
 
 
 def read_json(
-    document: Any, writer: dict[str, Any], reader: dict[str, Any], *, where: str
+    document: Any,
+    writer: dict[str, Any],
+    reader: dict[str, Any],
+    *,
+    where: str,
+    names: Names = _UNNAMED,
 ) -> dict[str, Any]:
     """One record in Avro's JSON encoding, from an already parsed (bounded) JSON value."""
     # fastavro's JSON decoder reads one record per line: hand it the value on one line.
@@ -95,7 +115,7 @@ def read_json(
     try:
         records = list(fastavro.json_reader(line, writer, None if writer is reader else reader))
     except SchemaResolutionError as error:
-        raise SchemaError(f"writer schema cannot be read as ours: {error}", where=where) from error
+        raise _unresolvable(error, names, where=where) from error
     except Exception as error:  # see module docstring
         raise SchemaError(f"body does not match the Avro schema: {error!r}", where=where) from error
     if len(records) != 1:

@@ -90,11 +90,19 @@ def decode(
     elif form is WireFormat.AVRO_CONTAINER:
         record = avro_io.read_container(body, reader, where=where)
     else:
-        writer = _writer_schema(attributes, expected.event_type, version, writer_schemas, where)
+        writer, writer_name = _writer_schema(
+            attributes, expected.event_type, version, writer_schemas, where
+        )
+        names = (
+            writer_name,
+            f"our {expected.event_type} schema v{latest_version(expected.event_type)}",
+        )
         if form is WireFormat.AVRO_JSON:
-            record = avro_io.read_json(parse_json(body, where=where), writer, reader, where=where)
+            record = avro_io.read_json(
+                parse_json(body, where=where), writer, reader, where=where, names=names
+            )
         else:
-            record = avro_io.read_binary(body, writer, reader, where=where)
+            record = avro_io.read_binary(body, writer, reader, where=where, names=names)
     return validate_event(expected, record, where=where)
 
 
@@ -155,12 +163,20 @@ def _writer_schema(
     version: int | None,
     writer_schemas: WriterSchemas | None,
     where: str,
-) -> dict[str, Any]:
-    """The schema the producer wrote with: a known Pub/Sub schema revision, else the
-    version it declares, else our current one (a schema topic using our own schema)."""
+) -> tuple[dict[str, Any], str]:
+    """The schema the producer wrote with, and how errors name it: the Pub/Sub schema
+    revision the message names when it is known, else the version it declares, else our
+    current one (a schema topic using our own schema)."""
     name, revision = attributes.get(PUBSUB_SCHEMA_NAME), attributes.get(PUBSUB_SCHEMA_REVISION)
-    if name and revision and writer_schemas:
-        known = writer_schemas.get(f"{name}@{revision}")
+    chosen = latest_version(event_type) if version is None else version
+    ours = f"{event_type} schema v{chosen}"
+    if name and revision:
+        key = f"{name}@{revision}"
+        known = writer_schemas.get(key) if writer_schemas else None
         if known is not None:
-            return avro_io.parse_writer_schema(known, where=f"{where}, schema {name}@{revision}")
-    return parsed_schema(event_type, version)
+            parsed = avro_io.parse_writer_schema(known, where=f"{where}, schema {key}")
+            return parsed, f"writer revision {key}"
+        return parsed_schema(
+            event_type, version
+        ), f"writer revision {key} (unknown; read as {ours})"
+    return parsed_schema(event_type, version), f"writer {ours}"

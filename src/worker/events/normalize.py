@@ -87,15 +87,35 @@ def normalize_file_arrived(
 
 
 def decode_backfill_requested(
-    body: bytes, attributes: Mapping[str, str], *, max_body_bytes: int = MAX_BODY_BYTES
+    body: bytes,
+    attributes: Mapping[str, str],
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    writer_schemas: WriterSchemas | None = None,
 ) -> BackfillRequested:
-    return decode(body, attributes, BackfillRequested, max_body_bytes=max_body_bytes)
+    return decode(
+        body,
+        attributes,
+        BackfillRequested,
+        max_body_bytes=max_body_bytes,
+        writer_schemas=writer_schemas,
+    )
 
 
 def decode_partition_requested(
-    body: bytes, attributes: Mapping[str, str], *, max_body_bytes: int = MAX_BODY_BYTES
+    body: bytes,
+    attributes: Mapping[str, str],
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    writer_schemas: WriterSchemas | None = None,
 ) -> PartitionRequested:
-    return decode(body, attributes, PartitionRequested, max_body_bytes=max_body_bytes)
+    return decode(
+        body,
+        attributes,
+        PartitionRequested,
+        max_body_bytes=max_body_bytes,
+        writer_schemas=writer_schemas,
+    )
 
 
 def file_event_id(bucket: str, object_name: str, generation: int) -> str:

@@ -31,6 +31,10 @@ def _stem(event_type: str) -> str:
     return event_type.replace("-", "_")
 
 
+def _shown(file_name: str) -> str:
+    return f"schemas/{file_name}"
+
+
 def available_versions(event_type: str) -> tuple[int, ...]:
     """Every schema version shipped for ``event_type``, oldest first."""
     stem = _stem(event_type)
@@ -45,7 +49,7 @@ def available_versions(event_type: str) -> tuple[int, ...]:
 def latest_version(event_type: str) -> int:
     versions = available_versions(event_type)
     if not versions:
-        raise SchemaError("no schema file shipped", where=f"{SCHEMA_DIR}/{_stem(event_type)}")
+        raise SchemaError("no schema file shipped", where=_shown(f"{_stem(event_type)}.v*.avsc"))
     return versions[-1]
 
 
@@ -57,7 +61,7 @@ def schema_path(event_type: str, version: int | None = None) -> Path:
         raise SchemaError(
             f"no schema version {chosen} for {event_type} "
             f"(shipped: {list(available_versions(event_type))})",
-            where=str(path),
+            where=f"{event_type} schema-version",
         )
     return path
 
@@ -84,6 +88,6 @@ def _parsed_schema(event_type: str, version: int) -> dict[str, Any]:
     parsed = fastavro.parse_schema(load_schema(event_type, version))
     if not isinstance(parsed, dict):
         raise SchemaError(
-            "schema is not an Avro record", where=str(schema_path(event_type, version))
+            "schema is not an Avro record", where=_shown(schema_path(event_type, version).name)
         )
     return parsed

@@ -34,11 +34,12 @@ from worker.core.model import Ports
 from worker.events import BackfillRequested, FileArrived, PartitionCompleted, PartitionRequested
 from worker.observability.metrics import WorkerMetrics
 from worker.runtime import build_ports, utc_now
-from worker.service.decoders import decode_backfill, decode_file_arrived, decode_partition
+from worker.service.decoders import Decoders
 from worker.service.flows import Flows
 from worker.service.handle import WorkerService
 from worker.service.health import health_routes
 from worker.service.push import push_route
+from worker.service.schema_revisions import SchemaRevisions, no_fetch, schema_service_fetch
 from worker.service.settle import Settler
 from worker.settings import Settings, load_settings
 
@@ -65,11 +66,12 @@ def build_service(
     broker: PubSubBroker | None = None,
     metrics: WorkerMetrics | None = None,
     ports: Ports | None = None,
+    revisions: SchemaRevisions | None = None,
 ) -> WorkerService:
     """The app and its in-process handles, wired from ``settings``.
 
-    ``broker``, ``metrics`` and ``ports`` replace what settings would build (an in-process
-    caller sharing its own broker or storage, tests injecting faults)."""
+    ``broker``, ``metrics``, ``ports`` and ``revisions`` replace what settings would build
+    (an in-process caller sharing its own broker or storage, tests injecting faults)."""
     broker = broker or _broker_for(settings)
     metrics = metrics or WorkerMetrics()
     topics = settings.topics
@@ -111,16 +113,19 @@ def build_service(
         on_completed=service.record_completion,
     )
     subscriber = functools.partial(_subscriber, router, settings)
+    decoders = Decoders(revisions or _schema_revisions(settings))
 
-    @subscriber(topics.file_arrived, decode_file_arrived, "A file landed: recompute its partition.")
+    @subscriber(
+        topics.file_arrived, decoders.file_arrived, "A file landed: recompute its partition."
+    )
     async def on_file_arrived(event: FileArrived, message: PubSubMessage) -> None:
         await flows.file_arrived(event, message)
 
-    @subscriber(topics.backfill_requested, decode_backfill, "Fan a date range out.")
+    @subscriber(topics.backfill_requested, decoders.backfill, "Fan a date range out.")
     async def on_backfill_requested(event: BackfillRequested) -> None:
         await flows.backfill_requested(event)
 
-    @subscriber(topics.partition_requested, decode_partition, "Compute one partition.")
+    @subscriber(topics.partition_requested, decoders.partition, "Compute one partition.")
     async def on_partition_requested(event: PartitionRequested, message: PubSubMessage) -> None:
         await flows.partition_requested(event, message)
 
@@ -142,6 +147,12 @@ def build_service(
     )
     service.ports = ports
     return service
+
+
+def _schema_revisions(settings: Settings) -> SchemaRevisions:
+    if settings.broker != "pubsub":
+        return SchemaRevisions(no_fetch)
+    return SchemaRevisions(schema_service_fetch(settings.pubsub_emulator_host))
 
 
 def _subscriber(

@@ -4,22 +4,25 @@ uploads, the conditional manifest commit, racing writers and stale-file cleanup.
 from __future__ import annotations
 
 import io
+import resource
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from worker.core.budget import ByteBudget
 from worker.core.datasets import DatasetRegistry
 from worker.core.load import partition_state, read_manifest
 from worker.core.model import PartitionResult, PartitionTask, Ports
 from worker.core.pipeline import process_partition
 from worker.datasets.trips import TRIPS, generate_trips_csv
 from worker.devenv.emulators import ManagedProcess
-from worker.errors import ForbiddenPathError
+from worker.errors import ForbiddenPathError, InputFormatError
 from worker.storage.gcs import GcsStorage
 
 pytestmark = pytest.mark.integration
@@ -106,3 +109,29 @@ def test_inputs_outside_the_landing_prefix_are_refused_on_gcs(ports: Ports) -> N
     outside = ports.landing_uri.replace("/landing", "/elsewhere") + f"/trips/{DAY}.csv"
     with pytest.raises(ForbiddenPathError):
         process_partition(PartitionTask("trips", DAY, inputs=[outside]), ports)
+
+
+def test_a_download_beyond_the_scratch_budget_is_refused_before_it_starts(ports: Ports) -> None:
+    """The object's size comes from its resource (``size``,
+    https://cloud.google.com/storage/docs/json_api/v1/objects#resource), so the download
+    is refused without a byte of it in scratch: this thread's written blocks (getrusage(2)
+    RUSAGE_THREAD ``ru_oublock``, counted when pages are dirtied) stay far below its size,
+    and the same partition within budget writes them."""
+    uri = _land(ports, f"{DAY.isoformat()}.csv", rows=20_000)
+    size = ports.storage.stat(uri)
+    assert size is not None
+    budget = ByteBudget(scratch_bytes=size.size - 1)
+    before = _written_by_this_thread()
+    with pytest.raises(InputFormatError, match=f"the download needs {size.size} bytes"):
+        process_partition(
+            PartitionTask(dataset="trips", partition=DAY), replace(ports, budget=budget)
+        )
+    refused = _written_by_this_thread() - before
+    committed = process_partition(PartitionTask(dataset="trips", partition=DAY), ports)
+    assert committed.status == "committed"
+    assert refused < size.size // 4
+    assert _written_by_this_thread() - before >= size.size
+
+
+def _written_by_this_thread() -> int:
+    return resource.getrusage(resource.RUSAGE_THREAD).ru_oublock * 512

@@ -111,6 +111,37 @@ def test_avro_from_an_unknown_writer_schema_revision_is_not_silently_misread() -
         decode(buffer.getvalue(), {"googclient_schemaencoding": "BINARY"}, FileArrived)
 
 
+@pytest.mark.parametrize("encoding", ["BINARY", "JSON"])
+def test_an_incompatible_writer_revision_is_a_schema_error_naming_both(encoding: str) -> None:
+    """A revision without ``uri`` (which ours requires, with no default) cannot be resolved
+    (Avro schema resolution: a reader field with no default must be in the writer's
+    schema, https://avro.apache.org/docs/1.11.1/specification/#schema-resolution)."""
+    writer = load_schema("file-arrived")
+    writer["fields"] = [field for field in writer["fields"] if field["name"] != "uri"]
+    parsed = fastavro.parse_schema(writer)
+    record = {key: value for key, value in _avro_record(ARRIVED).items() if key != "uri"}
+    if encoding == "BINARY":
+        buffer = io.BytesIO()
+        fastavro.schemaless_writer(buffer, parsed, record)
+        body = buffer.getvalue()
+    else:
+        lines = io.StringIO()
+        fastavro.json_writer(lines, parsed, [record])
+        body = lines.getvalue().strip().encode()
+    attributes = {
+        "googclient_schemaencoding": encoding,
+        "googclient_schemaname": "projects/p/schemas/file-arrived-v1",
+        "googclient_schemarevisionid": "0badc0de",
+    }
+    writer_schemas = {"projects/p/schemas/file-arrived-v1@0badc0de": writer}
+    with pytest.raises(SchemaError) as raised:
+        decode(body, attributes, FileArrived, writer_schemas=writer_schemas)
+    text = str(raised.value)
+    assert "writer revision projects/p/schemas/file-arrived-v1@0badc0de cannot be read" in text
+    assert "as our file-arrived schema v1" in text
+    assert "uri" in text
+
+
 def test_avro_container_file_is_read_with_its_embedded_writer_schema() -> None:
     buffer = io.BytesIO()
     record = _avro_record(ARRIVED) | {"checksum": "abc"}

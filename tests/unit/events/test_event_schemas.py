@@ -6,6 +6,8 @@ import fastavro
 import pytest
 
 from worker.errors import SchemaError
+from worker.events.codec import decode
+from worker.events.models import FileArrived
 from worker.events.schemas import (
     EVENT_TYPES,
     SCHEMA_DIR,
@@ -56,3 +58,19 @@ def test_unknown_version_is_a_schema_error_naming_it() -> None:
 def test_the_current_version_parses_to_one_shared_schema_object() -> None:
     latest = available_versions("file-arrived")[-1]
     assert parsed_schema("file-arrived") is parsed_schema("file-arrived", latest)
+
+
+def test_an_unknown_schema_version_names_no_path_of_the_installed_package() -> None:
+    """Issue 14: errors speak of the message (its event type and ``schema-version``), not of
+    where the worker happens to be installed."""
+    installed = str(SCHEMA_DIR.parent.parent)
+    body = b'{"bucket": "b", "name": "n", "generation": 1}'
+    attributes = {"content-type": "application/json", "schema-version": "9"}
+    with pytest.raises(SchemaError) as raised:
+        decode(body, attributes, FileArrived)
+    text = str(raised.value)
+    assert "no schema version 9 for file-arrived" in text
+    assert "schema-version" in text
+    assert installed not in text
+    assert "/avro/" not in text
+    assert ".avsc" not in text

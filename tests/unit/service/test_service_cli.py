@@ -87,3 +87,13 @@ def test_setup_refuses_the_memory_broker() -> None:
     result = worker("setup", "--dry-run")
     assert result.exit_code == 3
     assert "nothing to set up" in result.stderr
+
+
+def test_binding_topics_needs_avro_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A topic with a schema accepts only messages in its encoding
+    (https://cloud.google.com/pubsub/docs/publish-topics-schema), and the worker publishes
+    to the bound topics itself, so its own events must be Avro."""
+    monkeypatch.setenv("WORKER_BROKER", "pubsub")
+    result = worker("setup", "--dry-run", "--bind-topics")
+    assert result.exit_code == 3
+    assert "WORKER_EVENT_ENCODING=avro" in result.stderr
