@@ -19,7 +19,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from worker.errors import SchemaError, TransientBrokerError
+from faststream_gcp_pubsub.errors import TransientBrokerError
+from worker.errors import SchemaError
 from worker.events.wire import PUBSUB_SCHEMA_NAME, PUBSUB_SCHEMA_REVISION
 
 Fetch = Callable[[str], str | None]
