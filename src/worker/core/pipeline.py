@@ -256,7 +256,7 @@ def _commit(
         trigger=task.trigger,
         backfill_id=task.backfill_id,
         inputs=tuple(
-            ManifestInput(uri=fp.uri, generation=fp.generation, size=fp.size)
+            ManifestInput(uri=fp.uri, generation=fp.generation, size=fp.size, content=fp.content)
             for fp in attempt.inputs
         ),
         files=files,
