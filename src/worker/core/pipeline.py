@@ -3,6 +3,11 @@
 extract (scan inputs) → validate (schema level now, row level in the pass) → transform
 (lazy) → load (the one streaming pass, upload, manifest commit, stale-file cleanup).
 Raises only ``worker.errors`` classes; every failed attempt leaves a failure note.
+
+The pass runs strictly first. When it fails, the same prepared inputs are scanned again
+leniently and the pass re-runs: values that do not parse quarantine their rows. A dataset
+with ``strict_parsing`` instead fails, naming the first such value. Errors reading or
+parsing inputs are reported in stage ``extract`` even though the lazy pass runs in ``load``.
 """
 
 from __future__ import annotations
@@ -21,8 +26,8 @@ from structlog.typing import FilteringBoundLogger
 
 from worker.core import load
 from worker.core.datasets import Dataset
-from worker.core.diagnose import explain_read_failure
-from worker.core.extract import ScannedInput, combined, scan_inputs
+from worker.core.diagnose import explain_read_failure, locate_unparsed
+from worker.core.extract import ScannedInput, combined, rescan, scan_inputs
 from worker.core.inputs import compute_run_id, resolve_inputs
 from worker.core.manifest import (
     FailureRecord,
@@ -38,6 +43,7 @@ from worker.errors import (
     CommitConflictError,
     ContractError,
     EmptyPartitionError,
+    InputFormatError,
     StorageError,
     WorkerError,
 )
@@ -188,16 +194,44 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
             transformed = _transform(dataset, branches.clean)
         with attempt.stage_of("load"):
             began = time.monotonic()
-            staged = _execute(
-                dataset,
-                scanned,
-                lambda: run_pass(branches, transformed, scratch / "staging", run_id),
-            )
+            try:
+                staged = _execute(
+                    lambda: run_pass(branches, transformed, scratch / "staging", run_id)
+                )
+            except pl.exceptions.PolarsError as exc:
+                staged = _lenient_pass(attempt, scanned, exc, scratch / "staging-lenient")
             # The data pass (scan, checks, transform, write) runs here, inside "load".
             attempt.timings["data_pass"] = round(time.monotonic() - began, 6)
             return _commit(attempt, staged, previous_generation)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _lenient_pass(
+    attempt: _Attempt,
+    scanned: list[ScannedInput],
+    strict_failure: pl.exceptions.PolarsError,
+    staging: Path,
+) -> StagedPartition:
+    """The re-pass after a failed strict one (module docstring); raises InputFormatError in
+    stage ``extract`` when the inputs still cannot be read."""
+    dataset = attempt.dataset
+    try:
+        lenient = [rescan(one, dataset, lenient=True) for one in scanned]
+        if dataset.strict_parsing:
+            located = locate_unparsed(dataset, lenient)
+            raise located or explain_read_failure(strict_failure, dataset, scanned)
+        branches = split(combined(lenient), dataset.input_contract)
+        transformed = _transform(dataset, branches.clean)
+        try:
+            return _execute(lambda: run_pass(branches, transformed, staging, attempt.run_id or ""))
+        except pl.exceptions.PolarsError as exc:
+            raise explain_read_failure(exc, dataset, lenient) from exc
+    except pl.exceptions.PolarsError as exc:
+        raise explain_read_failure(exc, dataset, scanned) from exc
+    except InputFormatError:
+        attempt.stage = "extract"
+        raise
 
 
 def _transform(dataset: Dataset, clean: pl.LazyFrame) -> pl.LazyFrame:
@@ -211,11 +245,9 @@ def _transform(dataset: Dataset, clean: pl.LazyFrame) -> pl.LazyFrame:
     return transformed.select(list(dataset.output_contract.columns))
 
 
-def _execute(dataset: Dataset, scanned: list[ScannedInput], work: Callable[[], T]) -> T:
+def _execute(work: Callable[[], T]) -> T:
     try:
         return work()
-    except pl.exceptions.PolarsError as exc:
-        raise explain_read_failure(exc, dataset, scanned) from exc
     except OSError as exc:
         raise StorageError(f"staging failed: {exc}", where="workdir") from exc
 
