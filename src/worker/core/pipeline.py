@@ -216,6 +216,13 @@ def _lenient_pass(
     """The re-pass after a failed strict one (module docstring); raises InputFormatError in
     stage ``extract`` when the inputs still cannot be read."""
     dataset = attempt.dataset
+    get_logger("worker.core.pipeline").info(
+        "partition.reparsing",
+        dataset=dataset.name,
+        partition=attempt.task.partition.isoformat(),
+        run_id=attempt.run_id,
+        strict_failure=(str(strict_failure).strip().splitlines() or [""])[0][:300],
+    )
     try:
         lenient = [rescan(one, dataset, lenient=True) for one in scanned]
         if dataset.strict_parsing:
