@@ -22,7 +22,7 @@ from worker.core.datasets import Dataset
 from worker.core.model import InputFingerprint
 from worker.errors import ConfigurationError, InputNotFoundError, StorageError
 from worker.storage.base import ObjectInfo, Storage
-from worker.storage.uris import join_uri, relative_to, require_within
+from worker.storage.uris import join_uri, parse_uri, relative_to, require_within
 
 RUN_ID_CHARS = 16
 
@@ -62,13 +62,17 @@ def discover_inputs(
     dataset: Dataset, day: date, storage: Storage, landing_uri: str
 ) -> list[InputFingerprint]:
     prefix = dataset.match.static_prefix
+    bucket = parse_uri(landing_uri).bucket
     listing_root = join_uri(landing_uri, prefix) if prefix else landing_uri
-    found = [
-        _fingerprint(info, storage)
-        for info in storage.list(listing_root)
-        if not _is_hidden(relative_to(info.uri, landing_uri))
-        and dataset.partition_date(info.uri, landing_uri) == day
-    ]
+    found = []
+    for info in storage.list(listing_root):
+        relative = relative_to(info.uri, landing_uri, real=False)
+        if _is_hidden(relative) or dataset.match.partition_date(relative, bucket) != day:
+            continue
+        # Only the day's inputs must also resolve inside the root: a symlink that leads
+        # out refuses this day, not every day listed beside it.
+        require_within(info.uri, landing_uri, what="input")
+        found.append(_fingerprint(info, storage))
     if not found:
         raise InputNotFoundError(
             f"no input for dataset {dataset.name!r} on {day.isoformat()}",

@@ -104,8 +104,9 @@ def join_uri(base: str, *parts: str) -> str:
     return str(Path(parsed.key, *parts))
 
 
-def is_within(uri: str, root: str) -> bool:
-    """True when ``uri`` names an object under ``root`` (same scheme and bucket)."""
+def is_within(uri: str, root: str, *, real: bool = True) -> bool:
+    """True when ``uri`` names an object under ``root`` (same scheme and bucket); for local
+    paths also by real path unless ``real=False``."""
     target, base = parse_uri(uri), parse_uri(root)
     if (target.scheme, target.bucket) != (base.scheme, base.bucket):
         return False
@@ -115,19 +116,22 @@ def is_within(uri: str, root: str) -> bool:
     target_path = Path(posixpath.normpath(target.key))
     if not target_path.is_relative_to(Path(posixpath.normpath(base.key))):
         return False
+    if not real:
+        return True
     # A symlink under the root may point anywhere: what it resolves to must be inside too.
     return Path(os.path.realpath(target_path)).is_relative_to(os.path.realpath(base.key))
 
 
-def require_within(uri: str, root: str, *, what: str) -> str:
-    if not is_within(uri, root):
+def require_within(uri: str, root: str, *, what: str, real: bool = True) -> str:
+    if not is_within(uri, root, real=real):
         raise ForbiddenPathError(f"{what} is outside the allowed root {root}", where=uri)
     return uri
 
 
-def relative_to(uri: str, root: str) -> str:
-    """The part of ``uri`` below ``root`` (posix separators)."""
-    require_within(uri, root, what="object")
+def relative_to(uri: str, root: str, *, real: bool = True) -> str:
+    """The part of ``uri`` below ``root`` (posix separators); ``real=False`` confines by the
+    path as written only (a listing's names, before it is known which are inputs)."""
+    require_within(uri, root, what="object", real=real)
     target, base = parse_uri(uri), parse_uri(root)
     if target.scheme == GCS_SCHEME:
         prefix = base.key.rstrip("/")

@@ -56,6 +56,8 @@ def test_a_symlink_in_the_landing_root_that_leads_outside_is_refused(
     assert result.exit_code == 4
     assert "outside the allowed root" in error_line(result)
     assert not (partition_dir("2024-01-02") / "_manifest.json").exists()
+    # The link refuses its own day only, not the days listed beside it.
+    assert worker("run", "--dataset", "trips", "--date", "2024-01-01").exit_code == 0
 
 
 def test_an_input_no_dataset_claims_needs_a_date() -> None:
