@@ -4,10 +4,9 @@ extract (scan inputs) → validate (schema level now, row level in the pass) →
 (lazy) → load (the one streaming pass, upload, manifest commit, stale-file cleanup).
 Raises only ``worker.errors`` classes; every failed attempt leaves a failure note.
 
-The pass runs strictly first. When it fails, the same prepared inputs are scanned again
-leniently and the pass re-runs: values that do not parse quarantine their rows. A dataset
-with ``strict_parsing`` instead fails, naming the first such value. Errors reading or
-parsing inputs are reported in stage ``extract`` even though the lazy pass runs in ``load``.
+The pass runs strictly first; only when it fails does :mod:`worker.core.reparse` re-run it
+leniently. Errors reading or parsing inputs are reported in stage ``extract`` even though
+the lazy pass runs in ``load``.
 """
 
 from __future__ import annotations
@@ -26,8 +25,7 @@ from structlog.typing import FilteringBoundLogger
 
 from worker.core import load
 from worker.core.datasets import Dataset
-from worker.core.diagnose import explain_read_failure, locate_unparsed
-from worker.core.extract import ScannedInput, combined, rescan, scan_inputs
+from worker.core.extract import combined, scan_inputs
 from worker.core.inputs import compute_run_id, resolve_inputs
 from worker.core.manifest import (
     FailureRecord,
@@ -37,6 +35,7 @@ from worker.core.manifest import (
     read_manifest_versioned,
 )
 from worker.core.model import InputFingerprint, PartitionResult, PartitionTask, Ports, Status
+from worker.core.reparse import lenient_pass
 from worker.core.sink import StagedPartition, run_pass
 from worker.core.validate import check_threshold, split
 from worker.errors import (
@@ -199,46 +198,27 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
                     lambda: run_pass(branches, transformed, scratch / "staging", run_id)
                 )
             except pl.exceptions.PolarsError as exc:
-                staged = _lenient_pass(attempt, scanned, exc, scratch / "staging-lenient")
+                lenient_staging = scratch / "staging-lenient"
+                try:
+                    staged = lenient_pass(
+                        dataset,
+                        scanned,
+                        exc,
+                        run_id=run_id,
+                        transform=_transform,
+                        data_pass=lambda branches, transformed: _execute(
+                            lambda: run_pass(branches, transformed, lenient_staging, run_id)
+                        ),
+                    )
+                except InputFormatError:
+                    # Reading and parsing inputs is extract's work, though the pass runs here.
+                    attempt.stage = "extract"
+                    raise
             # The data pass (scan, checks, transform, write) runs here, inside "load".
             attempt.timings["data_pass"] = round(time.monotonic() - began, 6)
             return _commit(attempt, staged, previous_generation)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _lenient_pass(
-    attempt: _Attempt,
-    scanned: list[ScannedInput],
-    strict_failure: pl.exceptions.PolarsError,
-    staging: Path,
-) -> StagedPartition:
-    """The re-pass after a failed strict one (module docstring); raises InputFormatError in
-    stage ``extract`` when the inputs still cannot be read."""
-    dataset = attempt.dataset
-    get_logger("worker.core.pipeline").info(
-        "partition.reparsing",
-        dataset=dataset.name,
-        partition=attempt.task.partition.isoformat(),
-        run_id=attempt.run_id,
-        strict_failure=(str(strict_failure).strip().splitlines() or [""])[0][:300],
-    )
-    try:
-        lenient = [rescan(one, dataset, lenient=True) for one in scanned]
-        if dataset.strict_parsing:
-            located = locate_unparsed(dataset, lenient)
-            raise located or explain_read_failure(strict_failure, dataset, scanned)
-        branches = split(combined(lenient), dataset.input_contract)
-        transformed = _transform(dataset, branches.clean)
-        try:
-            return _execute(lambda: run_pass(branches, transformed, staging, attempt.run_id or ""))
-        except pl.exceptions.PolarsError as exc:
-            raise explain_read_failure(exc, dataset, lenient) from exc
-    except pl.exceptions.PolarsError as exc:
-        raise explain_read_failure(exc, dataset, scanned) from exc
-    except InputFormatError:
-        attempt.stage = "extract"
-        raise
 
 
 def _transform(dataset: Dataset, clean: pl.LazyFrame) -> pl.LazyFrame:
