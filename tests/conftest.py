@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import structlog
+from hypothesis import HealthCheck, settings
 
 from worker.devenv.emulators import (
     ManagedProcess,
@@ -27,6 +28,13 @@ from worker.devenv.emulators import (
     start_pubsub_emulator,
 )
 from worker.devenv.process_records import sweep_orphans
+
+# Hypothesis measures two things in wall-clock time: the test's duration (``deadline``) and
+# how long generating examples takes (``HealthCheck.too_slow``). On a loaded machine both
+# trip without any fault in the code or the strategy, so both are off; every other health
+# check (filter_too_much, data_too_large, large_base_example, ...) still applies.
+settings.register_profile("worker", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("worker")
 
 PUBSUB_MISSING = (
     "LOUD SKIP: Google's Pub/Sub emulator is not installed on this machine "

@@ -37,6 +37,8 @@ class RowCheck:
 
     name: str
     passes: pl.Expr
+    column: str | None = None
+    """The column a ``Field``/``@pa.check`` rule belongs to; None for dataframe checks."""
 
 
 class _SelectRecorder:
@@ -176,12 +178,15 @@ def compile_contract(model: type[pa.DataFrameModel], *, where: str) -> Contract:
         if column.required:
             required.add(name)
         if not column.nullable:
-            checks.append(RowCheck(f"{name}: not_nullable", pl.col(name).is_not_null()))
+            checks.append(
+                RowCheck(f"{name}: not_nullable", pl.col(name).is_not_null(), column=name)
+            )
         for check in column.checks:
             checks.append(
                 RowCheck(
                     f"{name}: {_check_label(check)}",
                     _check_as_expr(check, name, where=column_where),
+                    column=name,
                 )
             )
     for check in schema.checks:

@@ -54,6 +54,9 @@ class Dataset:
     input_format: InputFormat = field(default_factory=Csv)
     max_quarantine_fraction: float = 0.01
     """Fail the partition when more than this fraction of rows fails row checks."""
+    strict_parsing: bool = False
+    """A value that does not parse into its column's type fails the partition
+    (InputFormatError naming file, row, column and value) instead of quarantining its row."""
     allow_empty: bool = True
     """A day whose inputs hold no rows is committed as an empty partition (else an error)."""
     version: str = "1"
@@ -101,6 +104,7 @@ class Dataset:
             "input": self.input_contract.describe(),
             "output": self.output_contract.describe(),
             "thresholds": {"max_quarantine_fraction": self.max_quarantine_fraction},
+            "strict_parsing": self.strict_parsing,
             "allow_empty": self.allow_empty,
             "limits": self.limits.describe(),
             "transform": getattr(self.transform, "__qualname__", repr(self.transform)),

@@ -1,8 +1,10 @@
 """Turn a failure of the data pass into an error that names the file, row and column.
 
 The one streaming pass reads every input together, so when Polars fails mid-way its message
-names at most a column. Only on this error path, each input is probed alone to find the
-culprit, and for a CSV value that does not parse, the first offending row is located.
+names at most a column. Only on this error path: a value that does not parse into its
+column's type is located in the lenient frames (``locate_unparsed``: file, data row, column,
+value, for every format and type); otherwise each input is probed alone to find the culprit,
+and for a CSV value the CSV reader refused, the first offending row is located.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from collections.abc import Sequence
 import polars as pl
 
 from worker.core.datasets import Dataset
-from worker.core.extract import ScannedInput, parse_temporal
+from worker.core.extract import ScannedInput
 from worker.core.formats import Csv
+from worker.core.parsing import UNPARSED_PREFIX, parse_temporal, unparsed_columns
+from worker.core.validate import SOURCE_ROW
 from worker.errors import InputFormatError
 
 _CSV_COLUMN = re.compile(r"(?:at|in) column '(?P<column>[^']+)'")
@@ -63,6 +67,40 @@ def _offending_csv_row(
     return int(bad["row"][0]), str(bad[column][0])
 
 
+def _where_in_file(row: int, dataset: Dataset) -> str:
+    if isinstance(dataset.input_format, Csv):
+        # Line = data row + 1 header line, unless quoted fields span lines.
+        return f"data row {row} (line {row + 1})"
+    return f"data row {row}"
+
+
+def locate_unparsed(dataset: Dataset, lenient: Sequence[ScannedInput]) -> InputFormatError | None:
+    """The error for the first value, in input order, that does not parse into its column's
+    type, read from the lenient frames; None when every value parses."""
+    for scanned in lenient:
+        flags = unparsed_columns(scanned.frame.collect_schema().names())
+        if not flags:
+            continue
+        first = (
+            scanned.frame.select(SOURCE_ROW, *flags)
+            .filter(pl.any_horizontal(pl.col(flag).is_not_null() for flag in flags))
+            .head(1)
+            .collect(engine="streaming")
+        )
+        if first.height == 0:
+            continue
+        row = first.row(0, named=True)
+        flag = next(name for name in flags if row[name] is not None)
+        column = flag.removeprefix(UNPARSED_PREFIX)
+        dtype = dataset.input_contract.columns[column]
+        return InputFormatError(
+            f"column {column!r}, {_where_in_file(int(row[SOURCE_ROW]), dataset)}: "
+            f"{row[flag]!r} is not a valid {dtype}",
+            where=scanned.uri,
+        )
+    return None
+
+
 def _probe(scanned: ScannedInput) -> pl.exceptions.PolarsError | None:
     """Read every column of one input, keeping nothing: the error it raises, if any."""
     try:
@@ -97,9 +135,8 @@ def explain_read_failure(
         located = _offending_csv_row(culprit, options, column, dtype) if dtype is not None else None
         if located is not None:
             row, value = located
-            # Line = data row + 1 header line, unless quoted fields span lines.
             message = (
-                f"column {column!r}, data row {row} (line {row + 1}): {value!r} is not a "
+                f"column {column!r}, {_where_in_file(row, dataset)}: {value!r} is not a "
                 f"valid {dtype}"
             )
     return InputFormatError(message, where=culprit.uri)

@@ -5,13 +5,16 @@ scratch directory otherwise), run through the byte-level guards (scratch budget,
 longest record, Avro blocks, Parquet footer and row groups), and scanned lazily with
 only the contract's columns projected. The frames of one partition's inputs are concatenated
 in input order (inputs are sorted by URI), so the row order is stable.
+
+Scans are strict by default (the fast path); :func:`rescan` builds the lenient frames of the
+same, already prepared files for the re-pass (see :mod:`worker.core.parsing`).
 """
 
 from __future__ import annotations
 
 import posixpath
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +27,7 @@ from worker.core.datasets import Dataset
 from worker.core.formats import Avro, Csv, JsonLines, Parquet, is_gzipped_name, name_fits_format
 from worker.core.guards import gunzip, read_csv_header, require_content, transcode_to_utf8
 from worker.core.parquet_footer import check_parquet_footer
+from worker.core.parsing import parse_leniently, parse_temporal
 from worker.core.record_limits import check_record_lengths
 from worker.core.validate import SOURCE_ROW, SOURCE_URI, conform
 from worker.errors import InputFormatError, InputNotFoundError
@@ -39,7 +43,10 @@ class ScannedInput:
 
     uri: str
     local: Path
+    """The file that is read (after download, gunzip and transcoding to UTF-8)."""
     frame: pl.LazyFrame
+    batches: tuple[Path, ...] = ()
+    """For Avro: the Parquet staging files the frame reads."""
 
 
 def _lineage_schema(contract: Contract) -> pl.Schema:
@@ -75,55 +82,51 @@ def _materialize(uri: str, run: _Extraction, index: int) -> Path:
     return dest
 
 
-def _scan_csv(path: Path, options: Csv, run: _Extraction, where: str) -> pl.LazyFrame:
-    dataset = run.dataset
-    if not options.is_utf8:
-        utf8 = run.scratch / f"{path.name}.utf8"
-        transcode_to_utf8(path, utf8, options.encoding, where=where, scratch=run.meter)
-        path = utf8
-    check_record_lengths(
-        path,
-        dataset.limits.max_line_bytes,
-        quote_char=options.quote_char,
-        kind="CSV record",
-        where=where,
+def _text_read(columns: dict[str, pl.DataType], *, lenient: bool) -> dict[str, pl.DataType]:
+    """The typed columns read as text and parsed after the scan: temporal ones always (several
+    times faster than the readers' own datetime parsing), every non-text one when lenient."""
+    return {
+        name: dtype
+        for name, dtype in columns.items()
+        if dtype.is_temporal() or (lenient and dtype != pl.String())
+    }
+
+
+def _parsed(
+    frame: pl.LazyFrame, text: dict[str, pl.DataType], fmt: str | None, *, lenient: bool
+) -> pl.LazyFrame:
+    if lenient:
+        return parse_leniently(frame, text, fmt)
+    return frame.with_columns(
+        parse_temporal(pl.col(name), dtype, fmt, strict=True).alias(name)
+        for name, dtype in text.items()
     )
+
+
+def _scan_csv(
+    path: Path, options: Csv, dataset: Dataset, where: str, *, lenient: bool
+) -> pl.LazyFrame:
     header = read_csv_header(path, options, dataset.limits, where=where)
     contract = dataset.input_contract
     if not header:
         return pl.LazyFrame(schema=_lineage_schema(contract))
     typed = {name: contract.columns[name] for name in header if name in contract.columns}
-    temporal = {name: dtype for name, dtype in typed.items() if dtype.is_temporal()}
+    text = _text_read(typed, lenient=lenient)
     frame = pl.scan_csv(
         path,
         separator=options.separator,
         quote_char=options.quote_char,
         null_values=list(options.null_values),
         infer_schema=False,
-        schema_overrides={name: dtype for name, dtype in typed.items() if name not in temporal},
+        schema_overrides={name: dtype for name, dtype in typed.items() if name not in text},
         row_index_name=SOURCE_ROW,
         row_index_offset=1,
         glob=False,
     )
-    return frame.with_columns(
-        parse_temporal(pl.col(name), dtype, options.datetime_format, strict=True).alias(name)
-        for name, dtype in temporal.items()
-    )
+    return _parsed(frame, text, options.datetime_format, lenient=lenient)
 
 
-def parse_temporal(text: pl.Expr, dtype: pl.DataType, fmt: str | None, *, strict: bool) -> pl.Expr:
-    """Text to a Date/Datetime/Time/Duration column of ``dtype``."""
-    if isinstance(dtype, pl.Datetime):
-        return text.str.to_datetime(fmt, time_unit=dtype.time_unit, strict=strict)
-    if dtype == pl.Date():
-        return text.str.to_date(fmt, strict=strict)
-    if dtype == pl.Time():
-        return text.str.to_time(fmt, strict=strict)
-    return text.cast(dtype, strict=strict)
-
-
-def _scan_jsonl(path: Path, dataset: Dataset, where: str) -> pl.LazyFrame:
-    contract = dataset.input_contract
+def _scan_jsonl(path: Path, contract: Contract, where: str, *, lenient: bool) -> pl.LazyFrame:
     with path.open("rb") as handle:
         first = handle.read(4096).lstrip()
     if not first:
@@ -132,16 +135,24 @@ def _scan_jsonl(path: Path, dataset: Dataset, where: str) -> pl.LazyFrame:
         raise InputFormatError(
             "content is not JSON lines (first line is not an object)", where=where
         )
-    check_record_lengths(
-        path, dataset.limits.max_line_bytes, quote_char=None, kind="JSON line", where=where
-    )
-    return pl.scan_ndjson(
+    try:
+        seen = pl.scan_ndjson(path, infer_schema_length=1000).collect_schema()
+    except pl.exceptions.PolarsError as exc:
+        raise InputFormatError(f"unreadable jsonl: {_first_line(exc)}", where=where) from None
+    # A line may leave out a nullable key (it reads as null); other keys must appear.
+    wanted = {
+        name: dtype
+        for name, dtype in contract.columns.items()
+        if name in seen or contract.nullable[name]
+    }
+    text = _text_read(wanted, lenient=lenient)
+    frame = pl.scan_ndjson(
         path,
-        schema_overrides=contract.columns,
-        infer_schema_length=1000,
+        schema={**seen, **wanted, **dict.fromkeys(text, pl.String())},
         row_index_name=SOURCE_ROW,
         row_index_offset=1,
     )
+    return _parsed(frame, text, None, lenient=lenient)
 
 
 def _scan_one(uri: str, run: _Extraction, index: int) -> ScannedInput:
@@ -164,12 +175,20 @@ def _scan_one(uri: str, run: _Extraction, index: int) -> ScannedInput:
     contract = dataset.input_contract
     if found == "empty" and fmt.kind in ("parquet", "avro"):
         raise InputFormatError(f"empty file is not valid {fmt.kind}", where=uri)
-    frame: pl.LazyFrame
     limits = dataset.limits
+    batches: tuple[Path, ...] = ()
     if isinstance(fmt, Csv):
-        frame = _scan_csv(local, fmt, run, uri)
+        if not fmt.is_utf8:
+            utf8 = scratch / f"{local.name}.utf8"
+            transcode_to_utf8(local, utf8, fmt.encoding, where=uri, scratch=run.meter)
+            local = utf8
+        check_record_lengths(
+            local, limits.max_line_bytes, quote_char=fmt.quote_char, kind="CSV record", where=uri
+        )
     elif isinstance(fmt, JsonLines):
-        frame = _scan_jsonl(local, dataset, uri)
+        check_record_lengths(
+            local, limits.max_line_bytes, quote_char=None, kind="JSON line", where=uri
+        )
     elif isinstance(fmt, Parquet):
         check_parquet_footer(
             local,
@@ -177,7 +196,6 @@ def _scan_one(uri: str, run: _Extraction, index: int) -> ScannedInput:
             max_row_group_bytes=limits.max_parquet_row_group_bytes or run.budget.row_group_bytes,
             where=uri,
         )
-        frame = pl.scan_parquet(local, row_index_name=SOURCE_ROW, row_index_offset=1, glob=False)
     elif isinstance(fmt, Avro):
         with local.open("rb") as handle:
             block_bytes = check_avro_blocks(
@@ -186,23 +204,47 @@ def _scan_one(uri: str, run: _Extraction, index: int) -> ScannedInput:
                 max_inflated_bytes=limits.max_avro_block_decompressed_bytes,
                 where=uri,
             )
-        batches = avro_to_parquet(
-            local,
-            scratch / f"{index:04d}-avro",
-            contract.columns,
-            fmt.batch_rows,
-            where=uri,
-            block_bytes=block_bytes,
-            batch_bytes=fmt.batch_bytes,
+        batches = tuple(
+            avro_to_parquet(
+                local,
+                scratch / f"{index:04d}-avro",
+                contract.columns,
+                fmt.batch_rows,
+                where=uri,
+                block_bytes=block_bytes,
+                batch_bytes=fmt.batch_bytes,
+            )
         )
-        frame = pl.scan_parquet(batches, row_index_name=SOURCE_ROW, row_index_offset=1)
+    prepared = ScannedInput(uri=uri, local=local, frame=pl.LazyFrame(), batches=batches)
+    return rescan(prepared, dataset, lenient=False)
+
+
+def rescan(scanned: ScannedInput, dataset: Dataset, *, lenient: bool) -> ScannedInput:
+    """The frame of an input whose file is already prepared, strict or lenient."""
+    fmt, contract, uri, local = (
+        dataset.input_format,
+        dataset.input_contract,
+        scanned.uri,
+        scanned.local,
+    )
+    frame: pl.LazyFrame
+    if isinstance(fmt, Csv):
+        frame = _scan_csv(local, fmt, dataset, uri, lenient=lenient)
+    elif isinstance(fmt, JsonLines):
+        frame = _scan_jsonl(local, contract, uri, lenient=lenient)
+    elif isinstance(fmt, Parquet):
+        frame = pl.scan_parquet(local, row_index_name=SOURCE_ROW, row_index_offset=1, glob=False)
+    elif isinstance(fmt, Avro):
+        frame = pl.scan_parquet(
+            list(scanned.batches), row_index_name=SOURCE_ROW, row_index_offset=1
+        )
     try:
         if SOURCE_URI not in frame.collect_schema():
             frame = frame.with_columns(pl.lit(uri, dtype=pl.String).alias(SOURCE_URI))
-        conformed = conform(frame, contract, where=uri)
+        conformed = conform(frame, contract, where=uri, lenient=lenient)
     except pl.exceptions.PolarsError as exc:
         raise InputFormatError(f"unreadable {fmt.kind}: {_first_line(exc)}", where=uri) from None
-    return ScannedInput(uri=uri, local=local, frame=conformed)
+    return replace(scanned, frame=conformed)
 
 
 def scan_inputs(

@@ -71,6 +71,8 @@ class PartitionState:
     committed_at: datetime | None
     partition_uri: str
     failed_at: datetime | None = None
+    committed_run_id: str | None = None
+    """The committed run (for ``failed``: of the older commit, which is still served)."""
 
 
 def partition_state(storage: Storage, output_uri: str, dataset: str, day: date) -> PartitionState:
@@ -90,9 +92,18 @@ def partition_state(storage: Storage, output_uri: str, dataset: str, day: date) 
             committed_at=committed_at,
             partition_uri=where,
             failed_at=failure.failed_at,
+            committed_run_id=manifest.run_id if manifest else None,
         )
     if manifest is not None:
-        return PartitionState("committed", manifest.run_id, rows, None, committed_at, where)
+        return PartitionState(
+            "committed",
+            manifest.run_id,
+            rows,
+            None,
+            committed_at,
+            where,
+            committed_run_id=manifest.run_id,
+        )
     return PartitionState("missing", None, None, None, None, where)
 
 

@@ -35,7 +35,10 @@ class ManifestInput(BaseModel):
 
     uri: str
     generation: int
+    """The generation read, for lineage; the run id does not depend on it."""
     size: int
+    content: str | None = None
+    """The content digest the run id hashes (absent in manifests older than content ids)."""
 
 
 class Manifest(BaseModel):

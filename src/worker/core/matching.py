@@ -15,13 +15,20 @@ from typing import Any
 
 from worker.errors import ConfigurationError
 
-_DATE_FORMAT_PIECES = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}"}
+# [0-9], not \d: in Python's re, \d matches every Unicode digit (full-width, Arabic-Indic...),
+# and int() and strptime() would read them as dates.
+_DATE_FORMAT_PIECES = {"%Y": "[0-9]{4}", "%m": "[0-9]{2}", "%d": "[0-9]{2}"}
 _PLACEHOLDERS = {
-    "{year}": r"(?P<year>\d{4})",
-    "{month}": r"(?P<month>\d{2})",
-    "{day}": r"(?P<day>\d{2})",
+    "{year}": "(?P<year>[0-9]{4})",
+    "{month}": "(?P<month>[0-9]{2})",
+    "{day}": "(?P<day>[0-9]{2})",
 }
+_DATE_GROUPS = ("date", "year", "month", "day")
 _GLOB_SPECIALS = re.compile(r"\*\*|\*|\?|\{date\}|\{year\}|\{month\}|\{day\}")
+
+
+def _has_non_ascii_digit(text: str) -> bool:
+    return any(ch.isdigit() and not ch.isascii() for ch in text)
 
 
 def _date_format_regex(date_format: str) -> str:
@@ -109,6 +116,9 @@ class MatchRule:
         if found is None:
             return None
         groups = found.groupdict()
+        if any(_has_non_ascii_digit(groups.get(name) or "") for name in _DATE_GROUPS):
+            # A user's regex may say \d; a date is still written in ASCII digits only.
+            return None
         try:
             if groups.get("date") is not None:
                 return datetime.strptime(groups["date"], self.date_format).date()

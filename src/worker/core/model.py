@@ -66,9 +66,15 @@ class Ports:
 
 @dataclass(frozen=True, slots=True)
 class InputFingerprint:
+    """One input as read: its name, its content digest (what the run id hashes) and the
+    generation that held that content (kept for lineage)."""
+
     uri: str
     generation: int
     size: int
+    content: str
+    """``md5:<hex>`` or ``crc32c:<hex>`` from Cloud Storage's object metadata, or
+    ``sha256:<hex>`` of a local file: identical bytes give identical digests."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,10 @@
 extract (scan inputs) → validate (schema level now, row level in the pass) → transform
 (lazy) → load (the one streaming pass, upload, manifest commit, stale-file cleanup).
 Raises only ``worker.errors`` classes; every failed attempt leaves a failure note.
+
+The pass runs strictly first; only when it fails does :mod:`worker.core.reparse` re-run it
+leniently. Errors reading or parsing inputs are reported in stage ``extract`` even though
+the lazy pass runs in ``load``.
 """
 
 from __future__ import annotations
@@ -21,8 +25,7 @@ from structlog.typing import FilteringBoundLogger
 
 from worker.core import load
 from worker.core.datasets import Dataset
-from worker.core.diagnose import explain_read_failure
-from worker.core.extract import ScannedInput, combined, scan_inputs
+from worker.core.extract import combined, scan_inputs
 from worker.core.inputs import compute_run_id, resolve_inputs
 from worker.core.manifest import (
     FailureRecord,
@@ -32,12 +35,14 @@ from worker.core.manifest import (
     read_manifest_versioned,
 )
 from worker.core.model import InputFingerprint, PartitionResult, PartitionTask, Ports, Status
+from worker.core.reparse import lenient_pass
 from worker.core.sink import StagedPartition, run_pass
 from worker.core.validate import check_threshold, split
 from worker.errors import (
     CommitConflictError,
     ContractError,
     EmptyPartitionError,
+    InputFormatError,
     StorageError,
     WorkerError,
 )
@@ -193,11 +198,27 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
             transformed = _transform(dataset, branches.clean)
         with attempt.stage_of("load"):
             began = time.monotonic()
-            staged = _execute(
-                dataset,
-                scanned,
-                lambda: run_pass(branches, transformed, scratch / "staging", run_id),
-            )
+            try:
+                staged = _execute(
+                    lambda: run_pass(branches, transformed, scratch / "staging", run_id)
+                )
+            except pl.exceptions.PolarsError as exc:
+                lenient_staging = scratch / "staging-lenient"
+                try:
+                    staged = lenient_pass(
+                        dataset,
+                        scanned,
+                        exc,
+                        run_id=run_id,
+                        transform=_transform,
+                        data_pass=lambda branches, transformed: _execute(
+                            lambda: run_pass(branches, transformed, lenient_staging, run_id)
+                        ),
+                    )
+                except InputFormatError:
+                    # Reading and parsing inputs is extract's work, though the pass runs here.
+                    attempt.stage = "extract"
+                    raise
             # The data pass (scan, checks, transform, write) runs here, inside "load".
             attempt.timings["data_pass"] = round(time.monotonic() - began, 6)
             return _commit(attempt, staged, previous_generation)
@@ -216,11 +237,9 @@ def _transform(dataset: Dataset, clean: pl.LazyFrame) -> pl.LazyFrame:
     return transformed.select(list(dataset.output_contract.columns))
 
 
-def _execute(dataset: Dataset, scanned: list[ScannedInput], work: Callable[[], T]) -> T:
+def _execute(work: Callable[[], T]) -> T:
     try:
         return work()
-    except pl.exceptions.PolarsError as exc:
-        raise explain_read_failure(exc, dataset, scanned) from exc
     except OSError as exc:
         raise StorageError(f"staging failed: {exc}", where="workdir") from exc
 
@@ -261,7 +280,7 @@ def _commit(
         trigger=task.trigger,
         backfill_id=task.backfill_id,
         inputs=tuple(
-            ManifestInput(uri=fp.uri, generation=fp.generation, size=fp.size)
+            ManifestInput(uri=fp.uri, generation=fp.generation, size=fp.size, content=fp.content)
             for fp in attempt.inputs
         ),
         files=files,

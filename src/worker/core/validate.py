@@ -4,6 +4,10 @@
 brought there); ``split`` builds the lazy clean and quarantine branches that the loader sinks
 together, so the input is scanned once; ``check_threshold`` fails the partition when too
 many rows were quarantined.
+
+A lenient frame (the re-pass of :mod:`worker.core.parsing`) carries ``_unparsed:<column>``
+columns: a row whose cell did not parse fails ``<column>: parse (<type>)``, and that column's
+other checks are not judged on the null the failed parse left.
 """
 
 from __future__ import annotations
@@ -13,7 +17,15 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from worker.core.contract import Contract, failed_check_names
+from worker.core.contract import Contract, RowCheck, failed_check_names
+from worker.core.parsing import (
+    UNPARSED_PREFIX,
+    cast_leniently,
+    parse_check_name,
+    parse_temporal,
+    unparsed_column,
+    unparsed_columns,
+)
 from worker.errors import QuarantineThresholdError
 
 SOURCE_URI = "_source_uri"
@@ -60,8 +72,11 @@ def _lossless(src: pl.DataType, dst: pl.DataType) -> bool:
     return isinstance(src, pl.Categorical | pl.Enum) and dst == pl.String()
 
 
-def _cast(name: str, src: pl.DataType, dst: pl.DataType) -> pl.Expr:
+def _cast(name: str, src: pl.DataType, dst: pl.DataType, *, strict: bool = True) -> pl.Expr:
     column = pl.col(name)
+    if src == pl.String() and dst.is_temporal():
+        # Text is parsed, not cast: the same format inference and time-zone rule as a scan.
+        return parse_temporal(column, dst, None, strict=strict)
     if isinstance(src, pl.Datetime) and isinstance(dst, pl.Datetime):
         # Time zones are reconciled through UTC: naive values are taken to be UTC.
         if src.time_zone and not dst.time_zone:
@@ -70,7 +85,7 @@ def _cast(name: str, src: pl.DataType, dst: pl.DataType) -> pl.Expr:
             column = column.dt.replace_time_zone("UTC").dt.convert_time_zone(dst.time_zone)
         elif src.time_zone != dst.time_zone and dst.time_zone:
             column = column.dt.convert_time_zone(dst.time_zone)
-    return column.cast(dst, strict=True)
+    return column.cast(dst, strict=strict)
 
 
 def conform(
@@ -79,20 +94,31 @@ def conform(
     *,
     where: str,
     keep: Sequence[str] = LINEAGE_COLUMNS,
+    lenient: bool = False,
 ) -> pl.LazyFrame:
     """Project ``frame`` onto the contract (plus the ``keep`` columns), with contract types.
 
     Raises ContractError naming missing columns and types that cannot be cast (unless the
-    model's ``coerce`` asks for every cast)."""
+    model's ``coerce`` asks for every cast). ``lenient``: a coerced cast that fails leaves
+    null and the value in ``_unparsed:<column>``; every contract column gets that companion
+    (null where nothing failed), so the lenient frames of several inputs line up."""
     source = frame.collect_schema()
     casts: list[pl.Expr] = []
     judged: dict[str, pl.DataType] = {}
+    companions_cast: set[str] = set()
     for name, src in source.items():
         dst = contract.columns.get(name)
-        if dst is not None and src != dst and (contract.coerce or _lossless(src, dst)):
+        if dst is not None and src != dst and _lossless(src, dst):
             casts.append(_cast(name, src, dst).alias(name))
             judged[name] = dst
-        else:
+        elif dst is not None and src != dst and contract.coerce:
+            if lenient:
+                casts.extend(cast_leniently(name, _cast(name, src, dst, strict=False)))
+                companions_cast.add(unparsed_column(name))
+            else:
+                casts.append(_cast(name, src, dst).alias(name))
+            judged[name] = dst
+        elif not name.startswith(UNPARSED_PREFIX):
             judged[name] = src
     contract.validate_schema(
         pl.Schema({name: dtype for name, dtype in judged.items() if name not in keep}),
@@ -104,6 +130,14 @@ def conform(
         if name not in source
     ]
     wanted = [*contract.columns, *(name for name in keep if name in source)]
+    if lenient:
+        companions = [unparsed_column(name) for name in contract.columns]
+        absent.extend(
+            pl.lit(None, dtype=pl.String).alias(companion)
+            for companion in companions
+            if companion not in source and companion not in companions_cast
+        )
+        wanted.extend(companions)
     return frame.with_columns(*casts, *absent).select(wanted)
 
 
@@ -119,15 +153,43 @@ class Split:
     """A one-row frame counting every input row."""
 
 
+def _with_parse_checks(
+    checks: Sequence[RowCheck], contract: Contract, names: Sequence[str]
+) -> list[RowCheck]:
+    """``checks`` preceded by one parse check per ``_unparsed:`` column of a lenient frame;
+    a column's own checks pass where its cell did not parse (it failed its parse check)."""
+    unparsed = {name.removeprefix(UNPARSED_PREFIX): name for name in unparsed_columns(names)}
+    if not unparsed:
+        return list(checks)
+    parse_checks = [
+        RowCheck(
+            parse_check_name(column, contract.columns[column]),
+            pl.col(companion).is_null(),
+            column=column,
+        )
+        for column, companion in unparsed.items()
+    ]
+    judged = [
+        RowCheck(
+            check.name, check.passes | pl.col(unparsed[check.column]).is_not_null(), check.column
+        )
+        if check.column in unparsed
+        else check
+        for check in checks
+    ]
+    return [*parse_checks, *judged]
+
+
 def split(conformed: pl.LazyFrame, contract: Contract) -> Split:
-    checks = contract.row_checks
+    names = conformed.collect_schema().names()
+    checks = _with_parse_checks(contract.row_checks, contract, names)
     passes = pl.all_horizontal([check.passes for check in checks]) if checks else pl.lit(True)
     marked = conformed.with_columns(passes.alias(_PASSES))
     return Split(
         clean=marked.filter(pl.col(_PASSES)).select(list(contract.columns)),
         quarantine=marked.filter(pl.col(_PASSES).not_())
-        .drop(_PASSES)
-        .with_columns(failed_check_names(checks).alias(FAILED_CHECKS)),
+        .with_columns(failed_check_names(checks).alias(FAILED_CHECKS))
+        .drop(_PASSES, *unparsed_columns(names)),
         rows_in=marked.select(pl.len().alias("rows")),
     )
 

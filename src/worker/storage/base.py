@@ -22,7 +22,10 @@ class ObjectInfo:
     size: int
     generation: int
     md5: str | None = None
-    """Hex MD5 digest where the backend knows it cheaply (GCS always, local never)."""
+    """Hex MD5 digest where the backend knows it cheaply (GCS, except composite objects;
+    local never)."""
+    crc32c: str | None = None
+    """Hex CRC32C digest where the backend knows it cheaply (every GCS object; local never)."""
 
 
 @runtime_checkable

@@ -62,7 +62,8 @@ def _split(uri: str, *, object_required: bool = True) -> tuple[str, str]:
     return parsed.bucket, parsed.key
 
 
-def _md5_hex(b64_digest: str | None) -> str | None:
+def _hex(b64_digest: str | None) -> str | None:
+    """Cloud Storage's base64 digests (``md5Hash``, ``crc32c``) as hex."""
     return base64.b64decode(b64_digest).hex() if b64_digest else None
 
 
@@ -71,7 +72,8 @@ def _info(bucket: str, blob: Any) -> ObjectInfo:
         uri=f"gs://{bucket}/{blob.name}",
         size=int(blob.size or 0),
         generation=int(blob.generation),
-        md5=_md5_hex(blob.md5_hash),
+        md5=_hex(blob.md5_hash),
+        crc32c=_hex(blob.crc32c),
     )
 
 

@@ -71,7 +71,20 @@ def test_commit_skip_and_recompute_on_gcs(ports: Ports) -> None:
     again = process_partition(PartitionTask("trips", DAY), ports)
     assert (again.status, again.run_id) == ("skipped", first.run_id)
 
-    # A new version of the input object has a new generation, hence a new run id; the old
+    # The same bytes uploaded again are a new generation with the same md5Hash/crc32c:
+    # the same input, the same run id, nothing recomputed.
+    old_generation = first.inputs[0].generation
+    _land(ports, f"{DAY}.csv", 300)
+    reuploaded = process_partition(PartitionTask("trips", DAY), ports)
+    assert (reuploaded.status, reuploaded.run_id) == ("skipped", first.run_id)
+    assert reuploaded.inputs[0].generation != old_generation
+    manifest = read_manifest(ports.storage, first.partition_uri)
+    assert manifest is not None
+    assert [entry.generation for entry in manifest.inputs] == [old_generation]
+    assert manifest.inputs[0].content is not None
+    assert manifest.inputs[0].content.startswith("md5:")
+
+    # A new version with other content has a new digest, hence a new run id; the old
     # data file is removed after the new manifest commits.
     _land(ports, f"{DAY}.csv", 200, seed=1)
     second = process_partition(PartitionTask("trips", DAY), ports)

@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import google_crc32c
 import pytest
 
 from worker.devenv.emulators import free_port
@@ -30,6 +31,26 @@ def test_write_read_stat_round_trip(gcs: GcsStorage, bucket: str) -> None:
     assert info is not None
     assert (info.uri, info.size, info.generation) == (uri, 11, generation)
     assert info.md5 == hashlib.md5(b'{"rows": 3}', usedforsecurity=False).hexdigest()
+
+
+def test_object_metadata_carries_both_content_digests_across_generations(
+    gcs: GcsStorage, bucket: str
+) -> None:
+    """The object resource holds ``md5Hash`` and ``crc32c`` (base64, big-endian) for every
+    upload (https://cloud.google.com/storage/docs/json_api/v1/objects#resource): a second
+    upload of the same bytes is a new generation with the same digests."""
+    uri = f"gs://{bucket}/in/2024-01-01.csv"
+    payload = b"id,value\n1,2.5\n"
+    first = gcs.write_bytes(uri, payload)
+    before = gcs.stat(uri)
+    second = gcs.write_bytes(uri, payload)
+    (after,) = gcs.list(f"gs://{bucket}/in")
+    assert before is not None
+    assert second != first
+    assert (before.generation, after.generation) == (first, second)
+    crc = google_crc32c.Checksum(payload)  # type: ignore[no-untyped-call]
+    assert before.crc32c == after.crc32c == crc.digest().hex()
+    assert before.md5 == after.md5 == hashlib.md5(payload, usedforsecurity=False).hexdigest()
 
 
 def test_missing_objects_read_as_none(gcs: GcsStorage, bucket: str) -> None:

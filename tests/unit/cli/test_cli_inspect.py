@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from cli_support import (
     LANDING,
     READINGS_MODULE,
     error_line,
+    partition_dir,
     poison,
     sample,
     worker,
@@ -34,6 +36,38 @@ def test_status_reads_committed_failed_and_missing_from_storage() -> None:
     assert table.exit_code == 0
     assert "trips: 1 committed, 1 failed, 1 missing" in table.stdout
     assert committed["run_id"] in table.stdout
+
+
+def test_a_failure_over_an_older_commit_shows_both_facts_apart() -> None:
+    sample(days=1)
+    committed = worker_json("run", "--dataset", "trips", "--date", "2024-01-01")
+    poison("2024-01-01")  # new content: a new run id, whose attempt fails
+    assert worker("run", "--dataset", "trips", "--date", "2024-01-01").exit_code == 4
+    note = json.loads((partition_dir("2024-01-01") / "_last_failure.json").read_text())
+    failure_run = note["run_id"]
+    assert failure_run != committed["run_id"]
+
+    (state,) = worker_json("status", "--dataset", "trips", "--start-date", "2024-01-01",
+                           "--end-date", "2024-01-01")  # fmt: skip
+    assert state["status"] == "failed"
+    assert (state["run_id"], state["rows"], state["committed_at"]) == (failure_run, None, None)
+    assert state["last_failure"]["run_id"] == failure_run
+    assert state["last_failure"]["reason"] == state["reason"]
+    assert state["last_failure"]["failed_at"] is not None
+    assert state["commit"]["run_id"] == committed["run_id"]
+    assert state["commit"]["rows"] == committed["rows_out"]
+    assert state["commit"]["committed_at"] is not None
+
+    table = worker("status", "--dataset", "trips", "--start-date", "2024-01-01",
+                   "--end-date", "2024-01-01", env={"COLUMNS": "250"})  # fmt: skip
+    lines = table.stdout.splitlines()
+    (failure_line,) = [line for line in lines if "2024-01-01" in line and "failed" in line]
+    (commit_line,) = [line for line in lines if "committed (older, served)" in line]
+    assert failure_run in failure_line
+    assert committed["run_id"] not in failure_line
+    assert committed["run_id"] in commit_line
+    assert str(committed["rows_out"]) in commit_line
+    assert failure_run not in commit_line
 
 
 def test_status_validates_its_range() -> None:

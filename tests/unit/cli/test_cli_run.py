@@ -27,6 +27,11 @@ from cli_support import (
          "input does not exist"),
         (["--dataset", "trips", "--input", "/etc/hosts", "--date", "2024-01-01"], 4,
          "--input is outside the allowed root"),
+        # Over NAME_MAX (255 bytes a segment) and PATH_MAX (4096): refused, not an OSError.
+        (["--dataset", "trips", "--input", f"data/landing/trips/{'n' * 300}.csv"], 4,
+         "304-byte segment, the limit is 255"),
+        (["--dataset", "trips", "--date", "2024-01-01", "--input",
+          "data/landing/" + "d/" * 2100 + "2024-01-01.csv"], 4, "the limit is 4095"),
     ],
 )  # fmt: skip
 def test_bad_input_exits_with_the_right_code_and_one_line(
@@ -35,6 +40,24 @@ def test_bad_input_exits_with_the_right_code_and_one_line(
     result = worker("run", *args)
     assert result.exit_code == code
     assert message in error_line(result)
+
+
+@pytest.mark.parametrize("explicit", [True, False], ids=["--input", "discovered"])
+def test_a_symlink_in_the_landing_root_that_leads_outside_is_refused(
+    explicit: bool, tmp_path: Path
+) -> None:
+    sample("2024-01-01", days=1)
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text((LANDING / "trips" / "2024-01-01.csv").read_text())
+    link = LANDING / "trips" / "2024-01-02.csv"
+    link.symlink_to(outside)
+    args = ["--input", str(link)] if explicit else ["--date", "2024-01-02"]
+    result = worker("run", "--dataset", "trips", *args)
+    assert result.exit_code == 4
+    assert "outside the allowed root" in error_line(result)
+    assert not (partition_dir("2024-01-02") / "_manifest.json").exists()
+    # The link refuses its own day only, not the days listed beside it.
+    assert worker("run", "--dataset", "trips", "--date", "2024-01-01").exit_code == 0
 
 
 def test_an_input_no_dataset_claims_needs_a_date() -> None:

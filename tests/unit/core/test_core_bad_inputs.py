@@ -108,12 +108,24 @@ def test_wrong_value_type_in_csv_names_file_row_and_column(tmp_path: Path) -> No
     write_input(tmp_path / "landing", "a.csv", good.encode())
     bad = good.replace("\n4,5.0,", "\n4,five,", 1)
     write_input(tmp_path / "landing", "b.csv", bad.encode())
-    _fails(tmp_path, InputFormatError, r"column 'amount', data row 4 \(line 5\): 'five'.*b\.csv")
+    _fails(
+        tmp_path,
+        InputFormatError,
+        r"column 'amount', data row 4 \(line 5\): 'five'.*b\.csv",
+        strict_parsing=True,
+    )
 
 
-def test_wrong_value_type_in_jsonl_names_the_file(tmp_path: Path) -> None:
-    write_input(tmp_path / "landing", "a.jsonl", b'{"order_id": "x1", "amount": 1.0}\n')
-    _fails(tmp_path, InputFormatError, "a.jsonl", input_format=JsonLines())
+def test_wrong_value_type_in_jsonl_names_file_row_and_column(tmp_path: Path) -> None:
+    line = b'{"order_id": "x1", "amount": 1.0, "status": "new", "placed_at": "2024-03-05T01:00:00"}'
+    write_input(tmp_path / "landing", "a.jsonl", line + b"\n")
+    _fails(
+        tmp_path,
+        InputFormatError,
+        r"column 'order_id', data row 1: 'x1' is not a valid Int64.*a\.jsonl",
+        input_format=JsonLines(),
+        strict_parsing=True,
+    )
 
 
 def test_missing_csv_column_is_a_contract_error(tmp_path: Path) -> None:
@@ -197,7 +209,12 @@ def test_unparseable_timestamp_in_csv_names_file_row_and_column(tmp_path: Path) 
     text = orders_rows(5).write_csv(datetime_format="%Y-%m-%dT%H:%M:%S")
     bad = text.replace("2024-03-05T03:03:00", "yesterday")
     write_input(tmp_path / "landing", "a.csv", bad.encode())
-    _fails(tmp_path, InputFormatError, r"column 'placed_at', data row 3 \(line 4\): 'yesterday'")
+    _fails(
+        tmp_path,
+        InputFormatError,
+        r"column 'placed_at', data row 3 \(line 4\): 'yesterday'",
+        strict_parsing=True,
+    )
 
 
 def test_corrupt_avro_names_the_file(tmp_path: Path) -> None:

@@ -56,6 +56,45 @@ def test_match_rule_routes_names_to_partition_dates(
     assert rule.partition_date(name) == expected
 
 
+@pytest.mark.parametrize(
+    ("rule", "ascii_name", "digits"),
+    [
+        (MatchRule(glob="trips/{date}.csv"), "trips/2024-01-21.csv", "\uff10\uff11\uff12\uff14"),
+        (
+            MatchRule(glob="e/{year}/{month}/{day}/*.jsonl"),
+            "e/2024/01/21/a.jsonl",
+            "\uff10\uff11\uff12\uff14",
+        ),
+        (
+            MatchRule(glob="trips/{date}.csv", date_format="%Y%m%d"),
+            "trips/20240121.csv",
+            "\u0660\u0661\u0662\u0664",
+        ),
+        # A user's regex may use \d, which Python matches against every Unicode digit.
+        (
+            MatchRule(regex=r"raw/(?P<date>\d{4}-\d{2}-\d{2})\.csv"),
+            "raw/2024-01-21.csv",
+            "\uff10\uff11\uff12\uff14",
+        ),
+        (
+            MatchRule(regex=r"raw/(?P<year>\d{4})/(?P<month>\d\d)/(?P<day>\d\d)\.csv"),
+            "raw/2024/01/21.csv",
+            "\uff10\uff11\uff12\uff14",
+        ),
+    ],
+)
+def test_dates_in_names_are_ascii_digits_only(
+    rule: MatchRule, ascii_name: str, digits: str
+) -> None:
+    """Python's ``re`` matches ``\\d`` against any Unicode decimal digit, and ``int()`` reads
+    them (https://docs.python.org/3/library/re.html, ``\\d``); a name's date is ASCII only:
+    full-width ``2024-01-21.csv`` is no match."""
+    unicode_name = ascii_name.translate(str.maketrans("0124", digits))
+    assert unicode_name != ascii_name
+    assert rule.partition_date(ascii_name) == date(2024, 1, 21)
+    assert rule.partition_date(unicode_name) is None
+
+
 def test_match_rule_bucket_restricts_objects() -> None:
     rule = MatchRule(glob="t/{date}.csv", bucket="landing-a")
     assert rule.partition_date("t/2024-01-01.csv", bucket="landing-a") == date(2024, 1, 1)

@@ -38,7 +38,7 @@ def _land(tmp_path: Path, name: str = "a.csv", rows: pl.DataFrame | None = None)
     return write_input(tmp_path / "landing", name, encode(frame, Csv()))
 
 
-def test_run_id_depends_on_inputs_generations_and_version_only(tmp_path: Path) -> None:
+def test_run_id_depends_on_inputs_contents_and_version_only(tmp_path: Path) -> None:
     first = _land(tmp_path, "a.csv")
     _land(tmp_path, "b.csv", orders_rows(5, start=100))
     ports = make_ports(tmp_path)
@@ -55,8 +55,37 @@ def test_run_id_depends_on_inputs_generations_and_version_only(tmp_path: Path) -
     assert (
         process_partition(PartitionTask("orders", DAY, dry_run=True), bumped).run_id != dry.run_id
     )
+    # A new generation (a local file's mtime) holding the same bytes is the same input.
     os.utime(first, ns=(1, 1))
+    assert process_partition(PartitionTask("orders", DAY, dry_run=True), ports).run_id == dry.run_id
+    content = bytearray(first.read_bytes())
+    content[-2] = ord("9") if content[-2] != ord("9") else ord("8")
+    first.write_bytes(bytes(content))
     assert process_partition(PartitionTask("orders", DAY, dry_run=True), ports).run_id != dry.run_id
+
+
+def test_reuploading_identical_bytes_is_skipped_and_a_changed_byte_recomputes(
+    tmp_path: Path,
+) -> None:
+    first_path = _land(tmp_path)
+    ports = make_ports(tmp_path)
+    first = process_partition(TASK, ports)
+    original = first_path.read_bytes()
+    # Re-upload: a new file (new inode, new mtime: a new generation) with the same bytes.
+    first_path.unlink()
+    first_path.write_bytes(original)
+    os.utime(first_path, ns=(10**18, 10**18))
+    again = process_partition(TASK, ports)
+    assert (again.status, again.run_id) == ("skipped", first.run_id)
+    manifest = read_manifest(ports.storage, first.partition_uri)
+    assert manifest is not None
+    (recorded,) = manifest.inputs
+    assert recorded.content == "sha256:" + hashlib.sha256(original).hexdigest()
+    assert recorded.generation != 10**18  # lineage: the generation that was read and committed
+    first_path.write_bytes(original.replace(b"\n1,", b"\n7,", 1))
+    changed = process_partition(TASK, ports)
+    assert changed.status == "committed"
+    assert changed.run_id != first.run_id
 
 
 def _fields(task: PartitionTask) -> dict[str, object]:

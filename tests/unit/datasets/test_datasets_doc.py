@@ -33,7 +33,7 @@ def _order(number: int, **changes: object) -> dict[str, object]:
     order = {
         "order_id": f"ORD-{number:06d}",
         "customer_id": 40 + number,
-        "placed_at": f"2024-03-01T{number % 24:02d}:15:00",
+        "placed_at": f"2024-03-01T{number % 24:02d}:15:00Z",
         "quantity": 1 + number % 3,
         "unit_price": 9.99,
         "currency": "EUR",
@@ -65,6 +65,8 @@ def test_doc_example_registers_and_runs(tmp_path: Path, monkeypatch: pytest.Monk
             *(_order(n) for n in range(30, 80)),
             _order(81, currency="USD"),  # coupon outside EUR: a dataframe check fails
             _order(82, order_id="ORDER-82"),  # str_matches fails
+            _order(83, quantity="two"),  # does not parse: the row is quarantined
+            _order(84, placed_at="2024-03-01T12:15:00+01:00"),  # 11:15 UTC
         ],
     )
     ports = Ports(
@@ -77,7 +79,7 @@ def test_doc_example_registers_and_runs(tmp_path: Path, monkeypatch: pytest.Monk
         clock=lambda: datetime(2024, 3, 2, tzinfo=UTC),
     )
     result = process_partition(PartitionTask("shop_orders", DAY), ports)
-    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (81, 79, 2)
+    assert (result.rows_in, result.rows_out, result.rows_quarantined) == (83, 80, 3)
     daily = pl.read_parquet(result.files[0])
     assert daily.columns == [
         "order_id",
@@ -88,8 +90,12 @@ def test_doc_example_registers_and_runs(tmp_path: Path, monkeypatch: pytest.Monk
         "has_coupon",
     ]
     assert daily["amount"][0] == pytest.approx(2 * 9.99)
+    assert daily.schema["placed_at"] == pl.Datetime("us", "UTC")
+    assert daily["placed_at"][0] == datetime(2024, 3, 1, 1, 15, tzinfo=UTC)
+    assert daily["placed_at"][-1] == datetime(2024, 3, 1, 11, 15, tzinfo=UTC)
     quarantine = pl.read_parquet(Path(result.partition_uri) / "_quarantine")
     assert sorted(quarantine["_failed_checks"].to_list()) == [
         "coupons are EUR only",
         "order_id: str_matches('^ORD-\\d{6}$')",
+        "quantity: parse (Int32)",
     ]

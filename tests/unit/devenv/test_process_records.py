@@ -31,7 +31,11 @@ pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").is_file(), reason="LOUD SKIP: server records need Linux /proc"
 )
 
-SLEEP = [sys.executable, "-c", "import time; time.sleep(60)"]
+SLEEP = [
+    sys.executable,
+    "-c",
+    "import sys, time; sys.stdout.write('ready\\n'); sys.stdout.flush(); time.sleep(60)",
+]
 
 Spawn = Callable[[], subprocess.Popen[bytes]]
 
@@ -41,14 +45,20 @@ def spawn() -> Iterator[Spawn]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start() -> subprocess.Popen[bytes]:
-        proc = subprocess.Popen(SLEEP)
+        proc = subprocess.Popen(SLEEP, stdout=subprocess.PIPE)
         started.append(proc)
+        # Until the child has exec'd, /proc/PID/cmdline is still pytest's own; the line it
+        # prints is the handshake that says the sleeper now runs, whatever the machine's load.
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"ready\n"
         return proc
 
     yield start
     for proc in started:
         proc.kill()
         proc.wait(timeout=10)
+        assert proc.stdout is not None
+        proc.stdout.close()
 
 
 @pytest.fixture

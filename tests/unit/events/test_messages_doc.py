@@ -5,11 +5,17 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
+from worker.core.datasets import load_registry
+from worker.core.load import partition_uri
+from worker.core.manifest import Manifest, ManifestFile, ManifestInput, manifest_uri
+from worker.core.model import PartitionResult
+from worker.core.sink import data_file_name
 from worker.events.codec import decode
 from worker.events.models import Event, FileArrived, PartitionCompleted
 from worker.events.normalize import (
@@ -17,6 +23,8 @@ from worker.events.normalize import (
     decode_partition_requested,
     normalize_file_arrived,
 )
+from worker.service.completion import completion_event
+from worker.storage.uris import join_uri
 
 DOC = (Path(__file__).parents[3] / "docs" / "messages.md").read_text("utf-8")
 _BLOCK = re.compile(r"(?:<!-- (?P<marker>[^>]*) -->\n)?```(?P<lang>\w+)\n(?P<code>.*?)```", re.S)
@@ -82,8 +90,70 @@ def test_file_arrived_examples_all_describe_the_same_object() -> None:
     ]
     assert all(isinstance(arrival, FileArrived) for arrival in arrivals)
     assert {(a.uri, a.generation) for a in arrivals if isinstance(a, FileArrived)} == {
-        ("gs://landing/trips/2024-01-15/part-1.csv", 1705312800123456)
+        ("gs://landing/trips/2024-01-15.csv", 1705312800123456)
     }
+
+
+def test_the_notification_examples_feed_a_partition_of_the_shipped_dataset() -> None:
+    registry = load_registry()
+    for words in PUBLISHED:
+        if words[0] != "file-arrived":
+            continue
+        arrival = READERS["file-arrived"](*_publish_arguments(words)[1:])
+        assert isinstance(arrival, FileArrived)
+        routed = registry.match(arrival.uri, "gs://landing")
+        assert routed is not None, f"no shipped dataset claims {arrival.uri}"
+        assert (routed[0].name, routed[1]) == ("trips", date(2024, 1, 15))
+
+
+def _completed_example() -> PartitionCompleted:
+    (words,) = [words for words in PUBLISHED if words[0] == "partition-completed"]
+    completed = READERS["partition-completed"](*_publish_arguments(words)[1:])
+    assert isinstance(completed, PartitionCompleted)
+    return completed
+
+
+def test_the_completion_example_has_the_layout_the_worker_writes() -> None:
+    completed = _completed_example()
+    where = partition_uri("gs://warehouse", completed.dataset, completed.partition_date)
+    assert completed.partition_uri == where
+    assert completed.manifest_uri == manifest_uri(where)
+    assert completed.files == (join_uri(where, data_file_name(completed.run_id)),)
+
+
+def test_a_re_announced_completion_has_the_status_the_page_shows() -> None:
+    """A redelivery finds the partition committed (the core says ``skipped``); the event it
+    re-publishes is built from the manifest and must equal the page's example."""
+    completed = _completed_example()
+    manifest = Manifest(
+        dataset=completed.dataset,
+        partition=completed.partition_date,
+        run_id=completed.run_id,
+        dataset_version="1",
+        code_version=completed.worker_version,
+        committed_at=completed.completed_at,
+        trigger="file-arrived",
+        inputs=tuple(
+            ManifestInput(uri=ref.uri, generation=ref.generation, size=2048)
+            for ref in completed.inputs
+        ),
+        files=(ManifestFile(path=data_file_name(completed.run_id), rows=990, size=1, sha256="0"),),
+        rows_in=completed.rows_in,
+        rows_out=completed.rows_out,
+        rows_quarantined=completed.rows_quarantined,
+        columns={},
+        timings_s={},
+    )
+    skipped = PartitionResult(
+        dataset=completed.dataset,
+        partition=completed.partition_date,
+        run_id=completed.run_id,
+        status="skipped",
+        partition_uri=completed.partition_uri,
+        manifest_uri=completed.manifest_uri,
+        inputs=(),
+    )
+    assert completion_event(skipped, manifest, backfill_id=None) == completed
 
 
 def test_avro_json_example_decodes_as_a_schema_topic_delivers_it() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,23 @@ def notification(object_id: str | None) -> dict[str, str]:
     return attributes
 
 
+def renamed_event(harness: Harness, name: str) -> tuple[bytes, dict[str, str]]:
+    """Our own event naming ``name`` (which the event builder itself would refuse)."""
+    body, attributes = own_event_json(str(harness.landing / "trips/2024-01-15.csv"))
+    record = json.loads(body)
+    record.update(uri=name, object=name)
+    return json.dumps(record).encode(), attributes
+
+
+def escaping_symlink(harness: Harness) -> tuple[bytes, dict[str, str]]:
+    """A day file in the landing root that is a symlink to a file outside it."""
+    link = harness.write_trips(day=date(2024, 1, 16))
+    outside = harness.landing.parent / "outside.csv"
+    link.rename(outside)
+    link.symlink_to(outside)
+    return own_event_json(str(link))
+
+
 POISON = {
     "malformed JSON": (
         lambda h: (b'{"event_id": "x", ', {"content-type": "application/json"}),
@@ -66,6 +84,15 @@ POISON = {
     "missing attributes": (lambda h: (b"", notification(None)), "schema"),
     "traversal name": (lambda h: (b"", notification("trips/../../etc/passwd")), "forbidden-path"),
     "outside the landing root": (lambda h: own_event_json("/etc/passwd"), "forbidden-path"),
+    "over-long object name": (
+        lambda h: (b"", notification("trips/" + "x" * 1020 + ".csv")),
+        "forbidden-path",
+    ),
+    "over-long local segment": (
+        lambda h: renamed_event(h, str(h.landing / "trips" / ("x" * 300 + ".csv"))),
+        "forbidden-path",
+    ),
+    "symlink out of the landing root": (escaping_symlink, "forbidden-path"),
     "unroutable object": (
         lambda h: own_event_json(str(h.landing / "unknown/2024-01-15.csv")),
         "unroutable",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,7 +90,26 @@ async def test_a_duplicate_does_no_work_and_repeats_the_same_completion(harness:
     assert counted == {"committed": 1.0, "skipped": 2.0}
 
 
-async def test_a_new_generation_recomputes_the_partition(harness: Harness) -> None:
+async def test_a_reupload_of_the_same_bytes_repeats_the_same_completion(harness: Harness) -> None:
+    path = harness.write_trips(rows=10)
+    await publish_arrival(harness, arrival(path))
+    first_generation = arrival(path).generation
+    path.unlink()
+    harness.write_trips(rows=10)  # the same bytes again, as a new file: a new generation
+    os.utime(path, ns=(first_generation + 1, first_generation + 1))
+    reuploaded = arrival(path)
+    assert reuploaded.generation != first_generation
+    await publish_arrival(harness, reuploaded)
+
+    assert harness.fates() == [("ack", "processed"), ("ack", "processed")]
+    first, again = harness.completed
+    assert again.body == first.body
+    events = harness.completion_events()
+    assert events[0].event_id == events[1].event_id == events[0].run_id
+    assert [ref.generation for ref in events[1].inputs] == [first_generation]
+
+
+async def test_new_content_recomputes_the_partition(harness: Harness) -> None:
     path = harness.write_trips(rows=10)
     await publish_arrival(harness, arrival(path))
     harness.write_trips(rows=12, seed=1)

@@ -161,3 +161,55 @@ def test_a_joined_local_path_that_passes_the_checks_stays_within_the_root(name: 
         return
     assert is_within(joined, LOCAL_ROOT)
     assert os.path.commonpath([os.path.normpath(joined), LOCAL_ROOT]) == LOCAL_ROOT
+
+
+def test_a_symlink_under_a_local_root_that_leads_outside_is_not_within(tmp_path: Path) -> None:
+    """Confinement is by real path (``os.path.realpath``): a link inside the root that resolves
+    outside it is refused like a ``..`` segment."""
+    root, outside = tmp_path / "landing", tmp_path / "secrets"
+    (root / "trips").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "2024-01-01.csv").write_text("id\n1\n")
+    (root / "trips" / "2024-01-01.csv").symlink_to(outside / "2024-01-01.csv")
+    (root / "linked-dir").symlink_to(outside, target_is_directory=True)
+    (root / "trips" / "2024-01-02.csv").write_text("id\n1\n")
+
+    for escaping in (root / "trips" / "2024-01-01.csv", root / "linked-dir" / "2024-01-01.csv"):
+        assert not is_within(str(escaping), str(root))
+        with pytest.raises(ForbiddenPathError, match="outside the allowed root"):
+            require_within(str(escaping), str(root), what="input")
+        with pytest.raises(ForbiddenPathError):
+            relative_to(str(escaping), str(root))
+    assert relative_to(str(root / "trips" / "2024-01-02.csv"), str(root)) == "trips/2024-01-02.csv"
+
+
+def test_a_symlink_that_stays_inside_the_root_is_within(tmp_path: Path) -> None:
+    root = tmp_path / "landing"
+    (root / "real").mkdir(parents=True)
+    (root / "alias").symlink_to(root / "real", target_is_directory=True)
+    assert is_within(str(root / "alias" / "x.csv"), str(root))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "gs://bkt/" + "a/" * 512 + "x.csv",  # 1029 bytes: over Cloud Storage's 1024
+        "gs://bkt/" + "é" * 513 + ".csv",  # 1030 bytes in UTF-8, though 517 characters
+        "gs://bkt/trips/" + "n" * 256 + ".csv",  # a segment over NAME_MAX
+        "/srv/landing/" + "n" * 256 + ".csv",
+        "file:///srv/landing/" + "d/" * 2100 + "x.csv",  # over PATH_MAX
+        "/srv/landing/" + "d/" * 2100 + "x.csv",
+    ],
+)
+def test_over_long_names_are_forbidden_paths(uri: str) -> None:
+    """Cloud Storage object names are 1-1024 bytes UTF-8
+    (https://cloud.google.com/storage/docs/objects#naming); Linux file names are at most 255
+    bytes and paths 4096 (``NAME_MAX``, ``PATH_MAX``): longer ones are refused up front, not
+    left to fail as an unexpected OSError."""
+    with pytest.raises(ForbiddenPathError, match="limit is"):
+        parse_uri(uri)
+
+
+def test_names_at_the_limits_are_accepted() -> None:
+    assert parse_uri("gs://bkt/" + "a/" * 509 + "x.csv").key.endswith("x.csv")  # 1023 bytes
+    assert parse_uri("/srv/" + "n" * 255).key.endswith("n")
