@@ -75,7 +75,7 @@ async def test_a_failing_batch_is_redelivered_whole_then_dead_lettered() -> None
     async def keep(row: Row) -> None:
         dead.append(row.n)
 
-    async with TestPubSubBroker(broker) as br:
+    async with TestPubSubBroker(broker, redeliver=True) as br:
         with pytest.raises(RuntimeError, match="boom"):
             await br.publish_batch({"n": 1}, {"n": 2}, topic="rows")
 
@@ -124,7 +124,7 @@ async def test_messages_settled_one_by_one_keep_their_fate() -> None:
         if len(seen) == 1:
             await msg.deliveries[0].nack()  # only the first comes again
 
-    async with TestPubSubBroker(broker) as br:
+    async with TestPubSubBroker(broker, redeliver=True) as br:
         await br.publish_batch({"n": 1}, {"n": 2}, {"n": 3}, topic="rows")
 
     assert seen == [[1, 2, 3], [1]]

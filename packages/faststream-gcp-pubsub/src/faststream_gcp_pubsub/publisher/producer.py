@@ -37,6 +37,14 @@ def build_attributes(
     return attributes
 
 
+NO_REQUEST_REPLY = (
+    "request() is not supported on Pub/Sub: the service has no request/reply (no reply "
+    "queue, no correlation of answers), so nothing could wait for a handler's answer. "
+    "Publish with reply_to=<topic> and subscribe to that topic instead; TestPubSubBroker "
+    "answers request() in memory with the handler's return value."
+)
+
+
 class PubSubProducer(ProducerProto[PubSubPublishCommand]):
     """Publishes through whichever transport the broker was built with."""
 
@@ -96,5 +104,4 @@ class PubSubProducer(ProducerProto[PubSubPublishCommand]):
 
     @override
     async def request(self, cmd: PubSubPublishCommand) -> Any:
-        msg = "Pub/Sub has no request/reply; publish and subscribe to a reply topic instead"
-        raise FeatureNotSupportedException(msg)
+        raise FeatureNotSupportedException(NO_REQUEST_REPLY)
