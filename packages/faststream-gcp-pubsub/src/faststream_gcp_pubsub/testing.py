@@ -146,7 +146,11 @@ class TestPubSubBroker(TestBroker[PubSubBroker, EnterType], broker=PubSubBroker)
 
     @contextmanager
     def _patch_broker(self, broker: PubSubBroker) -> Generator[None, None, None]:
-        with mock.patch.object(broker, "transport", self.transport), super()._patch_broker(broker):
+        with (
+            mock.patch.object(broker, "transport", self.transport),
+            mock.patch.object(broker.config.broker_config, "in_test_client", new=True),
+            super()._patch_broker(broker),
+        ):
             yield
 
     @contextmanager
@@ -162,10 +166,16 @@ class TestPubSubBroker(TestBroker[PubSubBroker, EnterType], broker=PubSubBroker)
     @override
     def _fake_start(self, broker: PubSubBroker, *args: Any, **kwargs: Any) -> None:
         super()._fake_start(broker, *args, **kwargs)
-        if self.with_real:
-            return
+        if not self.with_real:
+            self.declare_new()
+
+    def declare_new(self) -> None:
+        """Create what declared subscribers and publishers need and attach the
+        subscribers with handlers; again at each publish, for those added since."""
         server = self.transport.server
         for subscriber in self._subscribers():
+            if subscriber.subscription in self._attached:
+                continue
             topic = _topic_of(subscriber)
             spec = dataclasses.replace(subscriber.spec, topic=topic)
             resources = subscriber.resources()
@@ -173,18 +183,24 @@ class TestPubSubBroker(TestBroker[PubSubBroker, EnterType], broker=PubSubBroker)
                 server.create_topic(name)
             for subscription in (spec, *resources.subscriptions[1:]):
                 server.create_subscription(subscription)
-            if spec.name not in self._attached:
+            # A subscriber without handler is read with get_one / async for instead.
+            if subscriber.calls:
                 self._attached.add(spec.name)
+                subscriber._build_fastdepends_model()
+                for call in subscriber.calls:
+                    call.handler.set_test()
                 deliver = functools.partial(self._collect, subscriber)
                 server.subscriptions[spec.name].attach(MemoryConsumer(deliver, StreamOptions()))
-        for publisher in broker.publishers:
-            server.create_topic(getattr(publisher, "topic", ""))
+        for broker in self.brokers:
+            for publisher in broker.publishers:
+                server.create_topic(getattr(publisher, "topic", ""))
 
     def _collect(self, subscriber: PubSubSubscriberBase[Any], delivery: Delivery) -> None:
         self._pending.append((subscriber, delivery))
 
     def require_topic(self, topic: str) -> None:
         """FastStream's test clients refuse a destination nothing declared."""
+        self.declare_new()
         if not self.transport.server.has_topic(topic):
             msg = f"no subscriber or publisher declares topic {topic!r}"
             raise SubscriberNotFound(msg)

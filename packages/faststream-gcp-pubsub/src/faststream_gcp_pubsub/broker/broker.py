@@ -163,6 +163,7 @@ class PubSubBroker(
             {"subscription": "", "message_id": ""},
         )
         await super().start()
+        self.config.broker_config.running = True
 
     @override
     async def stop(
@@ -171,6 +172,7 @@ class PubSubBroker(
         exc_val: BaseException | None = None,
         exc_tb: TracebackType | None = None,
     ) -> None:
+        self.config.broker_config.running = False
         await super().stop(exc_type, exc_val, exc_tb)
         if self._connection is not None:
             await self._connection.close()
