@@ -167,7 +167,7 @@ async def test_the_parser_keeps_each_message_s_content_type() -> None:
     parser = PubSubBatchParser("in-dlq")
     message = await parser.parse_message(batch)
 
-    assert await parser.decode_message(message) == [{"n": 1}, "plain", b"\xff\x00"]
+    assert await parser.decode_batch(message) == [{"n": 1}, "plain", b"\xff\x00"]
     assert message.message_id == "a..c"
     assert message.dead_letter_topic == "in-dlq"
     assert message.headers == {"content-type": "application/json"}

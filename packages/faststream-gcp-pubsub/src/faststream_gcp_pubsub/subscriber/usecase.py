@@ -68,7 +68,7 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
         calls: CallsCollection[RawT],
     ) -> None:
         parser = self._new_parser(config.spec.dead_letter_topic)
-        config.parser, config.decoder = parser.parse_message, parser.decode_message
+        config.parser, config.decoder = parser.parse_message, parser.decoder
         super().__init__(config, specification, calls)
         self._declared = config.spec
         self.stream_options = config.stream_options
@@ -108,7 +108,7 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
     async def start(self) -> None:
         # Built again: a router prefix (known only now) renames the dead-letter topic.
         parser = self._new_parser(self.spec.dead_letter_topic)
-        self._parser, self._decoder = parser.parse_message, parser.decode_message
+        self._parser, self._decoder = parser.parse_message, parser.decoder
         await super().start()
         self._log_context = {"subscription": self.subscription, "message_id": ""}
         self._stop_task = None
