@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +13,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from worker import __version__
 from worker.cli.app import app
 from worker.events.schemas import schema_path
 from worker.ops.asyncapi import (
@@ -86,8 +91,10 @@ def test_messages_carry_the_handler_types_schemas(document: dict[str, Any]) -> N
 def test_subscriptions_show_their_pubsub_settings(document: dict[str, Any]) -> None:
     defaults = Settings.model_construct(topics=TopicNames.model_construct())
     for address, (topic, _) in SUBSCRIPTIONS.items():
-        settings = channel_at(document, address)["x-google-pubsub"]
-        assert settings["topic"] == topic
+        binding = channel_at(document, address)["bindings"]["googlepubsub"]
+        assert binding["x-topic"] == topic
+        settings = binding["x-subscription"]
+        assert settings["name"] == address
         assert settings["ackDeadlineSeconds"] == defaults.ack_deadline_s
         assert settings["deadLetterPolicy"] == {
             "deadLetterTopic": f"{topic}-dlq",
@@ -155,3 +162,25 @@ def test_gen_writes_what_check_then_accepts(tmp_path: Path) -> None:
     assert (out / "schemas" / "file_arrived.v1.avsc").is_file()
     result = CliRunner().invoke(app, ["docs", "gen", "--check", "--out", str(out)])
     assert result.exit_code == 0, result.output
+
+
+def test_faststreams_own_cli_writes_the_same_document(tmp_path: Path) -> None:
+    """``faststream docs gen <app>`` (FastStream's CLI: https://faststream.ag2.ai/latest/
+    getting-started/asyncapi/export/) reads the app's own specification: title, version,
+    description, servers and channels are those of ``worker docs gen``."""
+    out = tmp_path / "asyncapi.json"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WORKER_")}
+    faststream = Path(sys.executable).with_name("faststream")
+    completed = subprocess.run(
+        [str(faststream), "docs", "gen", "worker.service.app:app", "--out", str(out)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    generated = json.loads(out.read_text(encoding="utf-8"))
+    assert generated == service_document()
+    assert generated["info"]["title"] == "worker"
+    assert generated["info"]["version"] == __version__

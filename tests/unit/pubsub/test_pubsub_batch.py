@@ -7,13 +7,13 @@ import json
 
 import pytest
 from faststream import AckPolicy
-from faststream.specification import AsyncAPI
 from pubsub_fakes import RecordingDelivery
 from pydantic import BaseModel
 from test_pubsub_workers import BurstTransport
 
 from faststream_gcp_pubsub import (
     DeliveryBatch,
+    PubSubAsyncAPI,
     PubSubBatchMessage,
     PubSubBatchSubscriber,
     PubSubBroker,
@@ -197,11 +197,11 @@ def test_asyncapi_shows_the_batch_size_and_a_list_payload() -> None:
     @broker.subscriber("rows-sub", topic="rows", batch=True, max_batch=25)
     async def handle(rows: list[Row]) -> None: ...
 
-    spec = AsyncAPI(broker, title="t", version="1", schema_version="3.0.0")
+    spec = PubSubAsyncAPI(broker, title="t", version="1", schema_version="3.0.0")
     document = json.loads(spec.to_specification().to_json())
 
     [channel] = document["channels"].values()
-    assert "Handled in batches of up to 25 messages" in channel["description"]
+    assert channel["bindings"]["googlepubsub"]["x-subscription"]["maxBatch"] == 25
     payload = document["components"]["schemas"]["Handle:Message:Payload"]
     assert payload["type"] == "array"
     assert payload["items"] == {"$ref": "#/components/schemas/Row"}
