@@ -206,3 +206,18 @@ async def test_a_subscriber_added_inside_the_test_client_is_delivered_to() -> No
         await late.start()
         await br.publish("x", "late")
         handle.mock.assert_called_once_with("x")
+
+
+async def test_a_late_subscriber_without_handler_is_provisioned_for_get_one() -> None:
+    broker = PubSubBroker(in_memory=True, logger=None)
+    await broker.start()
+    try:
+        late = broker.subscriber("late-pull-sub", topic="late-pull")
+        await late.start()
+        await broker.publish("x", "late-pull")
+        message = await late.get_one(timeout=1)
+        assert message is not None
+        assert await message.decode() == "x"
+        await message.ack()
+    finally:
+        await broker.stop()

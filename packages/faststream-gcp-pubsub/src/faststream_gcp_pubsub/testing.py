@@ -24,7 +24,6 @@ topic is attached to a topic of the same name.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import itertools
@@ -40,13 +39,11 @@ from typing_extensions import override
 
 from faststream_gcp_pubsub.batch import DeliveryBatch
 from faststream_gcp_pubsub.broker.broker import PubSubBroker
-from faststream_gcp_pubsub.publisher.producer import PubSubProducer, build_attributes
-from faststream_gcp_pubsub.reply import ReplyDelivery
-from faststream_gcp_pubsub.response import PubSubPublishCommand
 from faststream_gcp_pubsub.subscriber.usecase import (
     PubSubBatchSubscriber,
     PubSubSubscriberBase,
 )
+from faststream_gcp_pubsub.testing_producer import DrainingProducer
 from faststream_gcp_pubsub.transport.base import Delivery, OutgoingMessage, StreamOptions
 from faststream_gcp_pubsub.transport.clock import ManualClock
 from faststream_gcp_pubsub.transport.memory import MemoryTransport
@@ -155,7 +152,7 @@ class TestPubSubBroker(TestBroker[PubSubBroker, EnterType], broker=PubSubBroker)
 
     @contextmanager
     def _patch_producer(self, broker: PubSubBroker) -> Generator[None, None, None]:
-        producer = _DrainingProducer(self, broker.config.broker_config.producer)
+        producer = DrainingProducer(self, broker.config.broker_config.producer)
         with change_producer(broker.config.broker_config, producer):
             yield
 
@@ -287,37 +284,3 @@ def _topic_of(subscriber: PubSubSubscriberBase[Any]) -> str:
 
 def _finished(delivery: Delivery) -> bool:
     return isinstance(delivery, MemoryDelivery) and delivery.finished
-
-
-class _DrainingProducer(PubSubProducer):
-    """Publishes into the memory transport, then lets the test broker drain it."""
-
-    def __init__(self, test_broker: TestPubSubBroker, real: PubSubProducer) -> None:
-        super().__init__()
-        self._parser = real._parser
-        self._decoder = real._decoder
-        self._test_broker = test_broker
-
-    @override
-    async def publish(self, cmd: PubSubPublishCommand) -> str:
-        self._test_broker.require_topic(cmd.destination)
-        message_id = await super().publish(cmd)
-        await self._test_broker.drain()
-        return message_id
-
-    @override
-    async def publish_batch(self, cmd: PubSubPublishCommand) -> list[str]:
-        self._test_broker.require_topic(cmd.destination)
-        message_ids = await super().publish_batch(cmd)
-        await self._test_broker.drain()
-        return message_ids
-
-    @override
-    async def request(self, cmd: PubSubPublishCommand) -> ReplyDelivery:
-        [message] = await self._encode(cmd)
-        async with asyncio.timeout(cmd.timeout):
-            message_id, response = await self._test_broker.answer(cmd.destination, message)
-        data, content_type = await self.codec.encode(response.body, self.serializer)
-        correlation_id = response.correlation_id or cmd.correlation_id
-        attributes = build_attributes(response.headers, content_type, correlation_id, "")
-        return ReplyDelivery(message_id, data, attributes)

@@ -22,7 +22,6 @@ the subscriber's resources are re-created first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from abc import abstractmethod
 from collections import deque
@@ -37,6 +36,7 @@ from faststream_gcp_pubsub.parser import PubSubParser
 from faststream_gcp_pubsub.provision import provision
 from faststream_gcp_pubsub.publisher.fake import PubSubFakePublisher
 from faststream_gcp_pubsub.specs import ResourceSet, SubscriptionSpec, resources_for
+from faststream_gcp_pubsub.subscriber.ended_stream import EndedStream
 from faststream_gcp_pubsub.subscriber.pulling import ITERATION_POLL_S, pull_message
 from faststream_gcp_pubsub.subscriber.specification import with_prefix
 from faststream_gcp_pubsub.transport.base import Delivery, Stream
@@ -112,9 +112,10 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
         await super().start()
         self._log_context = {"subscription": self.subscription, "message_id": ""}
         self._stop_task = None
-        if self.calls and not self._outer_config.in_test_client:
-            if self._outer_config.running:
-                await self._ensure_resources()
+        in_test_client = self._outer_config.in_test_client
+        if self._outer_config.running and not in_test_client:
+            await self._ensure_resources()
+        if self.calls and not in_test_client:
             self._stopping = False
             self._inbox.clear()
             self._idle.clear()
@@ -208,7 +209,7 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
                         f"re-provisioning {self.subscription} failed: {error}",
                         extra=self.get_log_context(None),
                     )
-                    self._stream = _EndedStream(error)
+                    self._stream = EndedStream(error)
                     continue
             self._stream = self._open_stream()
             self.stream_restarts += 1
@@ -307,18 +308,3 @@ class PubSubBatchSubscriber(PubSubSubscriberBase[DeliveryBatch]):
 
     def wrap_pulled(self, delivery: Delivery) -> DeliveryBatch:
         return DeliveryBatch(self.subscription, [delivery])
-
-
-class _EndedStream:
-    """Stands in for a stream that could not be opened, so the supervisor retries."""
-
-    def __init__(self, error: BaseException) -> None:
-        self._error = error
-
-    async def wait_closed(self) -> BaseException | None:
-        return self._error
-
-    async def close(self, unsettled: Sequence[Delivery] = ()) -> None:
-        for delivery in unsettled:
-            with contextlib.suppress(BrokerError):
-                await delivery._nack()
