@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +188,42 @@ def test_faststreams_own_cli_writes_the_same_document(tmp_path: Path) -> None:
     assert generated == service_document()
     assert generated["info"]["title"] == "worker"
     assert generated["info"]["version"] == __version__
+
+
+def test_faststreams_docs_serve_serves_the_same_document(tmp_path: Path) -> None:
+    """``faststream docs serve <app>`` renders the app's specification into its page (the
+    document is embedded in the AsyncAPI component's configuration)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WORKER_")}
+    faststream = Path(sys.executable).with_name("faststream")
+    command = [str(faststream), "docs", "serve", "worker.service.app:app"]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        page = _fetch_when_up(f"http://127.0.0.1:{port}/", server)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    rendered = re.search(r"AsyncApiStandalone\.render\(\s*(\{.*\}),\s*document", page, re.DOTALL)
+    assert rendered is not None
+    served = json.loads(json.loads(rendered.group(1))["schema"])
+    assert served == service_document()
+
+
+def _fetch_when_up(url: str, server: subprocess.Popen[bytes]) -> str:
+    for _ in range(600):
+        if server.poll() is not None:
+            raise AssertionError(f"faststream docs serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+                return str(response.read().decode("utf-8"))
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("faststream docs serve never answered")
