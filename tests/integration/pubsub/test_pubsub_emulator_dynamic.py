@@ -37,6 +37,7 @@ async def test_get_one_pulls_a_message_that_nack_gives_back_and_ack_settles(
         assert again is not None
         assert again.message_id == first.message_id
         await again.ack()
+        assert await jobs.get_one(timeout=2) is None  # nothing left: an empty Pull
     assert pull_now(f"{unique_name}-sub") == []
 
 
