@@ -1,7 +1,7 @@
 """A self-contained HTML page for an AsyncAPI 3.0 document: no script, no CDN.
 
 It shows what operators and consumers look for: servers, every channel with its Pub/Sub
-settings (``x-google-pubsub``), the operations on it and its messages, every message
+settings (its ``googlepubsub`` binding), the operations on it and its messages, every message
 schema as a field table plus the JSON Schema, and links to the Avro schemas
 (``x-avro-schema``). The output depends on the document only, so it is deterministic.
 
@@ -100,6 +100,17 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _pubsub_settings(channel: Mapping[str, Any]) -> dict[str, Any]:
+    """The channel's ``googlepubsub`` binding as a settings table: topic, then the
+    subscription's settings (see ``faststream_gcp_pubsub.asyncapi``)."""
+    binding = channel.get("bindings", {}).get("googlepubsub", {})
+    if not binding:
+        return {}
+    settings: dict[str, Any] = {"topic": binding.get("x-topic")}
+    settings.update(binding.get("x-subscription", {}))
+    return settings
+
+
 def _flatten(settings: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for key, value in settings.items():
@@ -138,7 +149,7 @@ def _channel(key: str, channel: Mapping[str, Any], document: Mapping[str, Any]) 
         f"<h3><code>{_text(channel.get('address', key))}</code>{badges}</h3>",
         _prose(channel.get("description")),
     ]
-    settings = channel.get("x-google-pubsub")
+    settings = _pubsub_settings(channel)
     if settings:
         parts.append("<h4>Pub/Sub settings</h4>")
         parts.append(_table(("setting", "value"), _flatten(settings)))

@@ -41,6 +41,7 @@ from worker.service.health import health_routes
 from worker.service.push import push_route
 from worker.service.schema_revisions import SchemaRevisions, no_fetch, schema_service_fetch
 from worker.service.settle import Settler
+from worker.service.specification import ServiceAsyncAPI
 from worker.settings import Settings, load_settings
 
 
@@ -143,6 +144,7 @@ def build_service(
         broker,
         asgi_routes=routes,
         asyncapi_path="/docs/asyncapi",
+        specification=ServiceAsyncAPI(),
         after_shutdown=[functools.partial(_close_storage, ports.storage)],
     )
     service.ports = ports
@@ -171,7 +173,14 @@ def _subscriber(
         ack_deadline=settings.ack_deadline_s,
         max_messages=settings.max_messages,
         decoder=decoder,
-        description=description,
+        # The service's own words: the broker keeps a description as given and puts the
+        # subscription's settings in the channel's googlepubsub binding.
+        description=(
+            f"{description} A message that fails is retried "
+            f"({settings.retry_min_backoff_s:g}-{settings.retry_max_backoff_s:g} s backoff) "
+            f"and dead-lettered to `{settings.dead_letter_topic_for(topic)}` after "
+            f"{settings.max_delivery_attempts} delivery attempts."
+        ),
     )
 
 

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +17,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from worker import __version__
 from worker.cli.app import app
 from worker.events.schemas import schema_path
 from worker.ops.asyncapi import (
@@ -86,8 +95,10 @@ def test_messages_carry_the_handler_types_schemas(document: dict[str, Any]) -> N
 def test_subscriptions_show_their_pubsub_settings(document: dict[str, Any]) -> None:
     defaults = Settings.model_construct(topics=TopicNames.model_construct())
     for address, (topic, _) in SUBSCRIPTIONS.items():
-        settings = channel_at(document, address)["x-google-pubsub"]
-        assert settings["topic"] == topic
+        binding = channel_at(document, address)["bindings"]["googlepubsub"]
+        assert binding["x-topic"] == topic
+        settings = binding["x-subscription"]
+        assert settings["name"] == address
         assert settings["ackDeadlineSeconds"] == defaults.ack_deadline_s
         assert settings["deadLetterPolicy"] == {
             "deadLetterTopic": f"{topic}-dlq",
@@ -155,3 +166,64 @@ def test_gen_writes_what_check_then_accepts(tmp_path: Path) -> None:
     assert (out / "schemas" / "file_arrived.v1.avsc").is_file()
     result = CliRunner().invoke(app, ["docs", "gen", "--check", "--out", str(out)])
     assert result.exit_code == 0, result.output
+
+
+def test_faststreams_own_cli_writes_the_same_document(tmp_path: Path) -> None:
+    """``faststream docs gen <app>`` (FastStream's CLI: https://faststream.ag2.ai/latest/
+    getting-started/asyncapi/export/) reads the app's own specification: title, version,
+    description, servers and channels are those of ``worker docs gen``."""
+    out = tmp_path / "asyncapi.json"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WORKER_")}
+    faststream = Path(sys.executable).with_name("faststream")
+    completed = subprocess.run(
+        [str(faststream), "docs", "gen", "worker.service.app:app", "--out", str(out)],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    generated = json.loads(out.read_text(encoding="utf-8"))
+    assert generated == service_document()
+    assert generated["info"]["title"] == "worker"
+    assert generated["info"]["version"] == __version__
+
+
+def test_faststreams_docs_serve_serves_the_same_document(tmp_path: Path) -> None:
+    """``faststream docs serve <app>`` renders the app's specification into its page (the
+    document is embedded in the AsyncAPI component's configuration)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("WORKER_")}
+    faststream = Path(sys.executable).with_name("faststream")
+    command = [str(faststream), "docs", "serve", "worker.service.app:app"]
+    server = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        page = _fetch_when_up(f"http://127.0.0.1:{port}/", server)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    rendered = re.search(r"AsyncApiStandalone\.render\(\s*(\{.*\}),\s*document", page, re.DOTALL)
+    assert rendered is not None
+    served = json.loads(json.loads(rendered.group(1))["schema"])
+    assert served == service_document()
+
+
+def _fetch_when_up(url: str, server: subprocess.Popen[bytes]) -> str:
+    for _ in range(600):
+        if server.poll() is not None:
+            raise AssertionError(f"faststream docs serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+                return str(response.read().decode("utf-8"))
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("faststream docs serve never answered")

@@ -7,13 +7,13 @@ import json
 
 import pytest
 from faststream import AckPolicy
-from faststream.specification import AsyncAPI
 from pubsub_fakes import RecordingDelivery
 from pydantic import BaseModel
 from test_pubsub_workers import BurstTransport
 
 from faststream_gcp_pubsub import (
     DeliveryBatch,
+    PubSubAsyncAPI,
     PubSubBatchMessage,
     PubSubBatchSubscriber,
     PubSubBroker,
@@ -75,7 +75,7 @@ async def test_a_failing_batch_is_redelivered_whole_then_dead_lettered() -> None
     async def keep(row: Row) -> None:
         dead.append(row.n)
 
-    async with TestPubSubBroker(broker) as br:
+    async with TestPubSubBroker(broker, redeliver=True) as br:
         with pytest.raises(RuntimeError, match="boom"):
             await br.publish_batch({"n": 1}, {"n": 2}, topic="rows")
 
@@ -124,7 +124,7 @@ async def test_messages_settled_one_by_one_keep_their_fate() -> None:
         if len(seen) == 1:
             await msg.deliveries[0].nack()  # only the first comes again
 
-    async with TestPubSubBroker(broker) as br:
+    async with TestPubSubBroker(broker, redeliver=True) as br:
         await br.publish_batch({"n": 1}, {"n": 2}, {"n": 3}, topic="rows")
 
     assert seen == [[1, 2, 3], [1]]
@@ -167,7 +167,7 @@ async def test_the_parser_keeps_each_message_s_content_type() -> None:
     parser = PubSubBatchParser("in-dlq")
     message = await parser.parse_message(batch)
 
-    assert await parser.decode_message(message) == [{"n": 1}, "plain", b"\xff\x00"]
+    assert await parser.decode_batch(message) == [{"n": 1}, "plain", b"\xff\x00"]
     assert message.message_id == "a..c"
     assert message.dead_letter_topic == "in-dlq"
     assert message.headers == {"content-type": "application/json"}
@@ -197,11 +197,11 @@ def test_asyncapi_shows_the_batch_size_and_a_list_payload() -> None:
     @broker.subscriber("rows-sub", topic="rows", batch=True, max_batch=25)
     async def handle(rows: list[Row]) -> None: ...
 
-    spec = AsyncAPI(broker, title="t", version="1", schema_version="3.0.0")
+    spec = PubSubAsyncAPI(broker, title="t", version="1", schema_version="3.0.0")
     document = json.loads(spec.to_specification().to_json())
 
     [channel] = document["channels"].values()
-    assert "Handled in batches of up to 25 messages" in channel["description"]
+    assert channel["bindings"]["googlepubsub"]["x-subscription"]["maxBatch"] == 25
     payload = document["components"]["schemas"]["Handle:Message:Payload"]
     assert payload["type"] == "array"
     assert payload["items"] == {"$ref": "#/components/schemas/Row"}

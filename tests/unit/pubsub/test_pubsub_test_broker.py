@@ -43,13 +43,13 @@ async def test_round_trip_decodes_validates_and_publishes_the_result() -> None:
     assert message_id == "1"
 
 
-async def test_invalid_body_is_not_acked_and_the_error_surfaces() -> None:
+async def test_a_message_nacked_forever_is_caught_when_redelivery_is_modelled() -> None:
     broker = PubSubBroker(logger=None)
 
     @broker.subscriber("in-sub", topic="in-topic")
     async def handle(event: Arrival) -> None: ...
 
-    async with TestPubSubBroker(broker, max_deliveries_per_publish=3) as br:
+    async with TestPubSubBroker(broker, redeliver=True, max_deliveries_per_publish=3) as br:
         with pytest.raises(RuntimeError, match="nacking a message forever"):
             await br.publish({"name": "no size"}, "in-topic")
 
@@ -74,7 +74,7 @@ async def test_nack_redelivery_counts_attempts_then_dead_letters() -> None:
     async def keep(body: dict[str, str], msg: PubSubMessage) -> None:
         dead.append(dict(msg.attributes))
 
-    test_client = TestPubSubBroker(broker)
+    test_client = TestPubSubBroker(broker, redeliver=True)
     async with test_client as br:
         with pytest.raises(ConnectionError):
             await br.publish({"k": "v"}, "in-topic", headers={"origin": "x"})
@@ -99,7 +99,7 @@ async def test_ordering_keys_are_handled_in_publish_order() -> None:
             raise ConnectionError("retry me")
         order.append(f"{msg.ordering_key}:{body}")
 
-    async with TestPubSubBroker(broker) as br:
+    async with TestPubSubBroker(broker, redeliver=True) as br:
         with pytest.raises(ConnectionError):
             await br.publish_batch("a1", "a2", "a3", topic="in-topic", ordering_key="a")
 

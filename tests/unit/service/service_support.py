@@ -124,7 +124,8 @@ async def running_harness(
     landing.mkdir(exist_ok=True)
     harness = Harness(service, service.broker, landing, output)
     attach_probes(service, harness)
-    client = TestPubSubBroker(service.broker)
+    # The service's failure handling is about redelivery: the test client models it.
+    client = TestPubSubBroker(service.broker, redeliver=True)
     async with client as broker:
         harness.broker, harness.client = broker, client
         yield harness

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         PubSubBrokerAnnotation,
         PubSubMessage,
     )
+    from faststream_gcp_pubsub.asyncapi import PubSubAsyncAPI
     from faststream_gcp_pubsub.batch import DeliveryBatch
     from faststream_gcp_pubsub.broker.broker import PubSubBroker
     from faststream_gcp_pubsub.broker.router import PubSubPublisherArgs, PubSubRoute, PubSubRouter
@@ -57,6 +58,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "MemoryTransport": ("faststream_gcp_pubsub.transport.memory", "MemoryTransport"),
     "ProvisionAction": ("faststream_gcp_pubsub.provision", "ProvisionAction"),
     "ProvisionReport": ("faststream_gcp_pubsub.provision", "ProvisionReport"),
+    "PubSubAsyncAPI": ("faststream_gcp_pubsub.asyncapi", "PubSubAsyncAPI"),
     "PubSubBatchMessage": ("faststream_gcp_pubsub.annotations", "PubSubBatchMessage"),
     "PubSubBatchSubscriber": ("faststream_gcp_pubsub.subscriber.usecase", "PubSubBatchSubscriber"),
     "PubSubBroker": ("faststream_gcp_pubsub.broker.broker", "PubSubBroker"),
@@ -97,6 +99,7 @@ __all__ = (
     "MemoryTransport",
     "ProvisionAction",
     "ProvisionReport",
+    "PubSubAsyncAPI",
     "PubSubBatchMessage",
     "PubSubBatchSubscriber",
     "PubSubBroker",

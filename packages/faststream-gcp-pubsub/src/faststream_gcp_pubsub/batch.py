@@ -14,7 +14,7 @@ keep their fate: settling is idempotent per delivery.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -158,8 +158,15 @@ class PubSubBatchParser:
         message.dead_letter_topic = self._dead_letter_topic
         return message
 
-    async def decode_message(self, msg: StreamMessage[DeliveryBatch]) -> list[Any]:
-        """Each body by its own content type (JSON, text, else the bytes)."""
+    @property
+    def decoder(self) -> Callable[[StreamMessage[DeliveryBatch]], Awaitable[list[Any]]]:
+        return self.decode_batch
+
+    async def decode_batch(self, msg: StreamMessage[DeliveryBatch]) -> list[Any]:
+        """Each body by its own content type (JSON, text, else the bytes).
+
+        Named ``decode_batch`` as FastStream expects of a batch decoder: a codec given to
+        a batch subscriber then decodes with its own ``decode_batch``."""
         return [
             # FastStream's decoder only reads ``body`` and ``content_type``: no full message.
             decode_one(_Body(body, headers.get(CONTENT_TYPE)))  # type: ignore[arg-type]

@@ -9,6 +9,8 @@ from faststream.message import decode_message
 from faststream_gcp_pubsub.message import PubSubMessage
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from faststream._internal.basic_types import DecodedMessage
     from faststream.message import StreamMessage
 
@@ -41,6 +43,10 @@ class PubSubParser:
         )
         message.dead_letter_topic = self._dead_letter_topic
         return message
+
+    @property
+    def decoder(self) -> Callable[[StreamMessage[Delivery]], Awaitable[DecodedMessage]]:
+        return self.decode_message
 
     async def decode_message(self, msg: StreamMessage[Delivery]) -> DecodedMessage:
         return decode_message(msg)

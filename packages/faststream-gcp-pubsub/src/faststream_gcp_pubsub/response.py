@@ -48,6 +48,7 @@ class PubSubPublishCommand(BatchPublishCommand):
         headers: dict[str, Any] | None = None,
         correlation_id: str | None = None,
         reply_to: str = "",
+        timeout: float | None = None,
         _publish_type: PublishType,
     ) -> None:
         super().__init__(
@@ -60,6 +61,8 @@ class PubSubPublishCommand(BatchPublishCommand):
             _publish_type=_publish_type,
         )
         self.ordering_key = ordering_key
+        self.timeout = timeout
+        """How long ``request()`` waits for its answer (the test client's only)."""
 
     @classmethod
     def from_cmd(

@@ -12,7 +12,6 @@ from faststream._internal.broker import BrokerUsecase
 from faststream._internal.constants import EMPTY
 from faststream._internal.context.repository import ContextRepo
 from faststream._internal.di import FastDependsConfig
-from faststream.exceptions import FeatureNotSupportedException
 from faststream.message import gen_cor_id
 from faststream.middlewares import AckPolicy
 from faststream.response.publish_type import PublishType
@@ -22,6 +21,7 @@ from typing_extensions import override
 from faststream_gcp_pubsub.broker.config import PubSubBrokerConfig
 from faststream_gcp_pubsub.broker.logging import make_pubsub_logger_state
 from faststream_gcp_pubsub.broker.registrator import PubSubRegistrator
+from faststream_gcp_pubsub.message import PubSubMessage
 from faststream_gcp_pubsub.provision import ProvisionReport, provision
 from faststream_gcp_pubsub.publisher.producer import PubSubProducer
 from faststream_gcp_pubsub.publisher.usecase import PubSubPublisher
@@ -163,6 +163,7 @@ class PubSubBroker(
             {"subscription": "", "message_id": ""},
         )
         await super().start()
+        self.config.broker_config.running = True
 
     @override
     async def stop(
@@ -171,6 +172,7 @@ class PubSubBroker(
         exc_val: BaseException | None = None,
         exc_tb: TracebackType | None = None,
     ) -> None:
+        self.config.broker_config.running = False
         await super().stop(exc_type, exc_val, exc_tb)
         if self._connection is not None:
             await self._connection.close()
@@ -256,6 +258,26 @@ class PubSubBroker(
         return message_ids
 
     @override
-    async def request(self, *args: Any, **kwargs: Any) -> Any:
-        msg = "Pub/Sub has no request/reply; publish and subscribe to a reply topic instead"
-        raise FeatureNotSupportedException(msg)
+    async def request(  # type: ignore[override]
+        self,
+        message: SendableMessage = None,
+        topic: str = "",
+        *,
+        headers: dict[str, str] | None = None,
+        ordering_key: str = "",
+        correlation_id: str | None = None,
+        timeout: float | None = 0.5,
+    ) -> PubSubMessage:
+        """Answered by the handler's return value under ``TestPubSubBroker``; on a real
+        transport ``FeatureNotSupportedException`` (Pub/Sub has no request/reply)."""
+        cmd = PubSubPublishCommand(
+            message,
+            topic=topic,
+            headers=headers,
+            ordering_key=ordering_key,
+            correlation_id=correlation_id or self.config.id_generator(),
+            timeout=timeout,
+            _publish_type=PublishType.REQUEST,
+        )
+        answer: PubSubMessage = await self._basic_request(cmd, producer=self.config.producer)
+        return answer

@@ -50,6 +50,10 @@ class PubSubBrokerConfig(BrokerConfig):
     reprovision_on_reconnect: bool = True
     """Re-create a subscriber's resources before re-opening its stream, once provisioned."""
     provisioned: bool = False
+    running: bool = False
+    """Set once the broker started: a subscriber started later checks its resources."""
+    in_test_client: bool = False
+    """Under ``TestPubSubBroker``: subscribers open no streams, the client delivers."""
     default_driver_annotations: UnderlyingDriverAnnotations = field(
         default_factory=_driver_annotations
     )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 from faststream._internal.broker.registrator import Registrator
 from faststream._internal.constants import EMPTY
+from faststream._internal.parser import BatchCodecProto
 from faststream.middlewares import AckPolicy
 from typing_extensions import override
 
@@ -157,6 +158,8 @@ class PubSubRegistrator(Registrator[Delivery, PubSubBrokerConfig]):
                 ``max_batch`` messages per call: those waiting when it is free.
             ack_policy: FastStream's acknowledgement policy (default NACK_ON_ERROR).
         """
+        if batch:
+            _require_batch_codec(codec or self.config.broker_codec)
         spec = SubscriptionSpec(
             name=subscription,
             topic=topic,
@@ -241,6 +244,13 @@ class PubSubRegistrator(Registrator[Delivery, PubSubBrokerConfig]):
             middlewares=middlewares,
             include_in_schema=include_in_schema,
         )
+
+
+def _require_batch_codec(codec: CodecProto | None) -> None:
+    """FastStream's own check (made at start), made as early as the codec is known."""
+    if codec is not None and not isinstance(codec, BatchCodecProto):
+        msg = "Batch subscriber requires a codec implementing BatchCodecProto."
+        raise ValueError(msg)
 
 
 def _default_workers(max_messages: int, max_batch: int | None) -> int:

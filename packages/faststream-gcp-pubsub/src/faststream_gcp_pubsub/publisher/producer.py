@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from faststream._internal.endpoint.utils import ParserComposition
-from faststream._internal.parser import DefaultCodec
+from faststream._internal.parser import BatchCodecProto, DefaultCodec
 from faststream._internal.producer import ProducerProto
 from faststream.exceptions import FeatureNotSupportedException, IncorrectState
 from typing_extensions import override
@@ -35,6 +35,14 @@ def build_attributes(
     if reply_to:
         attributes.setdefault(REPLY_TO, reply_to)
     return attributes
+
+
+NO_REQUEST_REPLY = (
+    "request() is not supported on Pub/Sub: the service has no request/reply (no reply "
+    "queue, no correlation of answers), so nothing could wait for a handler's answer. "
+    "Publish with reply_to=<topic> and subscribe to that topic instead; TestPubSubBroker "
+    "answers request() in memory with the handler's return value."
+)
 
 
 class PubSubProducer(ProducerProto[PubSubPublishCommand]):
@@ -69,12 +77,17 @@ class PubSubProducer(ProducerProto[PubSubPublishCommand]):
             raise IncorrectState(msg)
         return self._transport
 
-    async def _encode(self, cmd: PubSubPublishCommand) -> list[OutgoingMessage]:
+    async def _encode(
+        self, cmd: PubSubPublishCommand, *, batch: bool = False
+    ) -> list[OutgoingMessage]:
         out = []
         # An empty publish is still one message (attributes only), as FastStream expects.
         bodies = cmd.batch_bodies or (None,)
-        for body in bodies:
-            data, content_type = await self.codec.encode(body, self.serializer)
+        if batch and isinstance(self.codec, BatchCodecProto):
+            encoded = await self.codec.encode_batch(bodies, self.serializer)
+        else:
+            encoded = [await self.codec.encode(body, self.serializer) for body in bodies]
+        for data, content_type in encoded:
             attributes = build_attributes(
                 cmd.headers, content_type, cmd.correlation_id, cmd.reply_to
             )
@@ -92,9 +105,8 @@ class PubSubProducer(ProducerProto[PubSubPublishCommand]):
         """Publish all bodies (batched by the client); returns their message ids in order."""
         if not cmd.batch_bodies:
             return []
-        return await self.transport.publish(cmd.destination, await self._encode(cmd))
+        return await self.transport.publish(cmd.destination, await self._encode(cmd, batch=True))
 
     @override
     async def request(self, cmd: PubSubPublishCommand) -> Any:
-        msg = "Pub/Sub has no request/reply; publish and subscribe to a reply topic instead"
-        raise FeatureNotSupportedException(msg)
+        raise FeatureNotSupportedException(NO_REQUEST_REPLY)

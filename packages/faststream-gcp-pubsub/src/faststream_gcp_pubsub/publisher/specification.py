@@ -22,12 +22,10 @@ class PubSubPublisherSpecification(
         return self.config.title_ or f"{self.topic}:Publisher"
 
     def get_schema(self) -> dict[str, PublisherSpec]:
-        settings = f"Google Cloud Pub/Sub topic `{self.topic}`."
-        description = self.config.description_
         return {
             self.name: PublisherSpec(
                 address=self.topic,
-                description=f"{description}\n\n{settings}" if description else settings,
+                description=self.config.description_,
                 operation=Operation(
                     message=Message(
                         title=f"{self.name}:Message",

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from faststream._internal.endpoint.publisher import PublisherUsecase
-from faststream.exceptions import FeatureNotSupportedException
 from faststream.response.publish_type import PublishType
 from typing_extensions import override
 
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from faststream.response.response import PublishCommand
 
     from faststream_gcp_pubsub.broker.config import PubSubBrokerConfig
+    from faststream_gcp_pubsub.message import PubSubMessage
     from faststream_gcp_pubsub.publisher.config import PubSubPublisherConfig
 
 
@@ -110,6 +110,19 @@ class PubSubPublisher(PublisherUsecase):
         )
 
     @override
-    async def request(self, *args: Any, **kwargs: Any) -> Any:
-        msg = "Pub/Sub has no request/reply; publish and subscribe to a reply topic instead"
-        raise FeatureNotSupportedException(msg)
+    async def request(
+        self,
+        message: SendableMessage = None,
+        topic: str = "",
+        *,
+        headers: dict[str, str] | None = None,
+        ordering_key: str | None = None,
+        correlation_id: str | None = None,
+        timeout: float | None = 0.5,
+    ) -> PubSubMessage:
+        """As :meth:`PubSubBroker.request`: answered under ``TestPubSubBroker`` only."""
+        cmd = self._command((message,), topic, headers, ordering_key, correlation_id)
+        cmd.publish_type = PublishType.REQUEST
+        cmd.timeout = timeout
+        answer: PubSubMessage = await self._basic_request(cmd, producer=self._outer_config.producer)
+        return answer

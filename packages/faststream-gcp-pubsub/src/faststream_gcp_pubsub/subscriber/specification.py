@@ -1,4 +1,6 @@
-"""AsyncAPI view of a subscriber: one channel per subscription, settings in its description."""
+"""AsyncAPI view of a subscriber: one channel per subscription, its description as given.
+
+The subscription's settings are bindings, added by ``faststream_gcp_pubsub.asyncapi``."""
 
 from __future__ import annotations
 
@@ -40,15 +42,10 @@ class PubSubSubscriberSpecification(
 
     def get_schema(self) -> dict[str, SubscriberSpec]:
         spec = self.subscription
-        # FastStream 0.7.8 has no googlepubsub binding, so the settings go in the text.
-        settings = f"Google Cloud Pub/Sub {spec.describe()}."
-        if self.config.max_batch is not None:
-            settings += f" Handled in batches of up to {self.config.max_batch} messages."
-        description = f"{self.description}\n\n{settings}" if self.description else settings
         return {
             self.name: SubscriberSpec(
                 address=spec.name,
-                description=description,
+                description=self.description,
                 operation=Operation(
                     message=Message(
                         title=f"{self.name}:Message",

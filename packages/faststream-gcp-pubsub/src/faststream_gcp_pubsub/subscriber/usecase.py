@@ -22,22 +22,22 @@ the subscriber's resources are re-created first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from abc import abstractmethod
 from collections import deque
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from faststream._internal.endpoint.subscriber import SubscriberUsecase
-from faststream.exceptions import FeatureNotSupportedException
 from typing_extensions import override
 
 from faststream_gcp_pubsub.batch import DEFAULT_MAX_BATCH, DeliveryBatch, PubSubBatchParser
-from faststream_gcp_pubsub.errors import BrokerError
+from faststream_gcp_pubsub.errors import BrokerError, ProvisioningError
 from faststream_gcp_pubsub.parser import PubSubParser
 from faststream_gcp_pubsub.provision import provision
 from faststream_gcp_pubsub.publisher.fake import PubSubFakePublisher
 from faststream_gcp_pubsub.specs import ResourceSet, SubscriptionSpec, resources_for
+from faststream_gcp_pubsub.subscriber.ended_stream import EndedStream
+from faststream_gcp_pubsub.subscriber.pulling import ITERATION_POLL_S, pull_message
 from faststream_gcp_pubsub.subscriber.specification import with_prefix
 from faststream_gcp_pubsub.transport.base import Delivery, Stream
 
@@ -68,7 +68,7 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
         calls: CallsCollection[RawT],
     ) -> None:
         parser = self._new_parser(config.spec.dead_letter_topic)
-        config.parser, config.decoder = parser.parse_message, parser.decode_message
+        config.parser, config.decoder = parser.parse_message, parser.decoder
         super().__init__(config, specification, calls)
         self._declared = config.spec
         self.stream_options = config.stream_options
@@ -81,6 +81,7 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
         self._stream: Stream | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._stop_task: asyncio.Task[None] | None = None
         self.stream_restarts = 0
         """How many times the stream was reopened after ending on its own."""
 
@@ -107,10 +108,14 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
     async def start(self) -> None:
         # Built again: a router prefix (known only now) renames the dead-letter topic.
         parser = self._new_parser(self.spec.dead_letter_topic)
-        self._parser, self._decoder = parser.parse_message, parser.decode_message
+        self._parser, self._decoder = parser.parse_message, parser.decoder
         await super().start()
         self._log_context = {"subscription": self.subscription, "message_id": ""}
-        if self.calls:
+        self._stop_task = None
+        in_test_client = self._outer_config.in_test_client
+        if self._outer_config.running and not in_test_client:
+            await self._ensure_resources()
+        if self.calls and not in_test_client:
             self._stopping = False
             self._inbox.clear()
             self._idle.clear()
@@ -119,6 +124,20 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
             self._tasks = [asyncio.create_task(self._supervise())]
             self._tasks += [asyncio.create_task(self._work()) for _ in range(self.max_workers)]
         self._post_start()
+
+    async def _ensure_resources(self) -> None:
+        """Started after the broker (a subscriber or router added later): its resources
+        are created if the broker provisioned, else they must exist already."""
+        admin = self._outer_config.transport.admin
+        if self._outer_config.provisioned:
+            await provision(admin, self.resources(), dry_run=False)
+        elif await admin.get_subscription(self.subscription) is None:
+            topic = f" of topic {self.spec.topic!r}" if self.spec.topic else ""
+            msg = (
+                f"subscription {self.subscription!r}{topic} does not exist; create it, or "
+                "let the broker create it (provision_on_start=True or broker.provision())"
+            )
+            raise ProvisioningError(msg, where=f"subscriber {self.subscription}")
 
     def _open_stream(self) -> Stream:
         transport = self._outer_config.transport
@@ -190,13 +209,23 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
                         f"re-provisioning {self.subscription} failed: {error}",
                         extra=self.get_log_context(None),
                     )
-                    self._stream = _EndedStream(error)
+                    self._stream = EndedStream(error)
                     continue
             self._stream = self._open_stream()
             self.stream_restarts += 1
 
     @override
     async def stop(self) -> None:
+        current = asyncio.current_task()
+        if current in self._tasks:
+            # A handler raised StopConsume (or called exit()): this very task is one of
+            # those to stop, so the stop runs beside it; the broker's stop awaits it.
+            self._stopping, self.running = True, False
+            if self._stop_task is None:
+                self._stop_task = asyncio.create_task(self.stop())
+            return
+        if self._stop_task is not None and self._stop_task is not current:
+            await asyncio.shield(self._stop_task)
         self._stopping = True
         await super().stop()
         for task in self._tasks:
@@ -214,15 +243,22 @@ class PubSubSubscriberBase(SubscriberUsecase[RawT], Generic[RawT]):
     def _make_response_publisher(self, message: StreamMessage[RawT]) -> Sequence[PublisherProto]:
         return (PubSubFakePublisher(self._outer_config.producer, topic=message.reply_to),)
 
-    @override
-    async def get_one(self, *, timeout: float = 5.0) -> StreamMessage[RawT] | None:
-        msg = "get_one is not supported: declare a handler instead"
-        raise FeatureNotSupportedException(msg)
+    @abstractmethod
+    def wrap_pulled(self, delivery: Delivery) -> RawT:
+        """A pulled message as this subscriber's raw message (see ``pulling``)."""
 
     @override
-    def __aiter__(self) -> AsyncIterator[StreamMessage[RawT]]:
-        msg = "iterating a subscriber is not supported: declare a handler instead"
-        raise FeatureNotSupportedException(msg)
+    async def get_one(self, *, timeout: float = 5.0) -> StreamMessage[RawT] | None:
+        """One message by unary Pull (no handler declared); settle it yourself."""
+        return await pull_message(self, "get_one", timeout)
+
+    @override
+    async def __aiter__(self) -> AsyncIterator[StreamMessage[RawT]]:
+        """Messages by unary Pull, one at a time, for as long as the caller iterates."""
+        while True:
+            message = await pull_message(self, "iterating", ITERATION_POLL_S)
+            if message is not None:
+                yield message
 
     def get_log_context(self, message: StreamMessage[RawT] | None) -> dict[str, str]:
         if message is None:
@@ -239,6 +275,9 @@ class PubSubSubscriber(PubSubSubscriberBase[Delivery]):
     def _take(self, inbox: deque[Delivery]) -> Delivery | None:
         delivery = inbox.popleft()
         return None if delivery.settled else delivery
+
+    def wrap_pulled(self, delivery: Delivery) -> Delivery:
+        return delivery
 
 
 class PubSubBatchSubscriber(PubSubSubscriberBase[DeliveryBatch]):
@@ -267,17 +306,5 @@ class PubSubBatchSubscriber(PubSubSubscriberBase[DeliveryBatch]):
                 taken.append(delivery)
         return DeliveryBatch(self.subscription, taken) if taken else None
 
-
-class _EndedStream:
-    """Stands in for a stream that could not be opened, so the supervisor retries."""
-
-    def __init__(self, error: BaseException) -> None:
-        self._error = error
-
-    async def wait_closed(self) -> BaseException | None:
-        return self._error
-
-    async def close(self, unsettled: Sequence[Delivery] = ()) -> None:
-        for delivery in unsettled:
-            with contextlib.suppress(BrokerError):
-                await delivery._nack()
+    def wrap_pulled(self, delivery: Delivery) -> DeliveryBatch:
+        return DeliveryBatch(self.subscription, [delivery])

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from faststream_gcp_pubsub.deadletter import origin_attributes, original_attributes
 from faststream_gcp_pubsub.specs import SubscriptionSpec
@@ -210,3 +210,12 @@ class Transport(Protocol):
     def open_stream(
         self, subscription: str, options: StreamOptions, deliver: DeliveryCallback
     ) -> Stream: ...
+
+
+@runtime_checkable
+class PullingTransport(Transport, Protocol):
+    """A transport that can also hand out one message on request (unary Pull)."""
+
+    async def pull(self, subscription: str, wait_s: float) -> Delivery | None:
+        """One message leased to the caller; None when none came within ``wait_s`` seconds."""
+        ...

@@ -22,6 +22,7 @@ from faststream_gcp_pubsub.transport.base import (
 )
 from faststream_gcp_pubsub.transport.grpc_admin import GrpcAdmin
 from faststream_gcp_pubsub.transport.grpc_delivery import translate_error
+from faststream_gcp_pubsub.transport.grpc_pull import PulledDelivery, pull_one
 from faststream_gcp_pubsub.transport.grpc_stream import GrpcStream
 
 RESERVED_ATTRIBUTE_NAMES = frozenset({"topic", "data", "ordering_key", "retry", "timeout"})
@@ -118,3 +119,7 @@ class GrpcTransport:
         _, subscriber = self._clients()
         path = subscriber.subscription_path(self.project, subscription)
         return GrpcStream(subscriber, path, subscription, options, deliver, self.publish)
+
+    async def pull(self, subscription: str, wait_s: float) -> PulledDelivery | None:
+        _, subscriber = self._clients()
+        return await pull_one(subscriber, self.project, subscription, wait_s, self.publish)

@@ -160,3 +160,27 @@ class MemoryTransport:
         self, subscription: str, options: StreamOptions, deliver: DeliveryCallback
     ) -> MemoryStream:
         return MemoryStream(self.server, subscription, MemoryConsumer(deliver, options))
+
+    async def pull(self, subscription: str, wait_s: float) -> Delivery | None:
+        """One message leased to the caller (a unary Pull), None if none within ``wait_s`` s."""
+        target = self.server.subscriptions.get(subscription)
+        if target is None:
+            msg = "subscription does not exist"
+            raise BrokerError(msg, where=f"memory pubsub subscription {subscription}")
+        got: asyncio.Future[Delivery] = asyncio.get_running_loop().create_future()
+
+        def deliver(delivery: Delivery) -> None:
+            if got.done() and isinstance(delivery, MemoryDelivery):
+                target.nack(delivery)
+            elif not got.done():
+                got.set_result(delivery)
+
+        consumer = MemoryConsumer(deliver, StreamOptions(max_messages=1))
+        target.attach(consumer)
+        try:
+            async with asyncio.timeout(wait_s):
+                return await got
+        except TimeoutError:
+            return None
+        finally:
+            target.detach(consumer)

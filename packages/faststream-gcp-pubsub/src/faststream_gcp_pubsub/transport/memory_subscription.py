@@ -48,12 +48,14 @@ class StoredMessage:
 
 
 class _Entry:
-    __slots__ = ("attempts", "current", "message")
+    __slots__ = ("attempts", "current", "finished", "message")
 
     def __init__(self, message: StoredMessage) -> None:
         self.message = message
         self.attempts = 0
         self.current: MemoryDelivery | None = None
+        self.finished = False
+        """Acked, dead-lettered or dropped: never delivered again."""
 
 
 class MemoryConsumer:
@@ -114,6 +116,11 @@ class MemoryDelivery(Delivery):
     @property
     def delivery_attempt(self) -> int | None:
         return self._attempt if self._owner.spec.dead_letter_topic else None
+
+    @property
+    def finished(self) -> bool:
+        """The message is done with on this subscription (acked, dead-lettered, dropped)."""
+        return self._entry.finished
 
     async def _ack(self) -> None:
         self._owner.ack(self)
@@ -188,6 +195,20 @@ class MemorySubscription:
         self._fail(delivery._entry)
         self._pump()
 
+    def drop(self, delivery: MemoryDelivery) -> None:
+        """Forget the message of ``delivery``: its lease ends and it is never delivered
+        again, whatever was scheduled for it (the test client's answer to a failed
+        handler when redelivery is not modelled)."""
+        entry = delivery._entry
+        if entry.finished:
+            return
+        if entry.current is not None:
+            self._release(entry.current)
+        if entry in self._ready:
+            self._ready.remove(entry)
+        self._finish(entry)
+        self._pump()
+
     def extend(self, delivery: MemoryDelivery, seconds: float) -> None:
         if delivery._entry.current is not delivery or not self._server.expire_leases:
             return
@@ -223,6 +244,7 @@ class MemorySubscription:
             delivery._timer = None
 
     def _finish(self, entry: _Entry) -> None:
+        entry.finished = True
         key = entry.message.ordering_key
         if not (self._ordered and key):
             return
@@ -255,6 +277,8 @@ class MemorySubscription:
             self._make_ready(entry)
 
     def _make_ready(self, entry: _Entry) -> None:
+        if entry.finished:
+            return
         if self._ordered and entry.message.ordering_key:
             self._ready.appendleft(entry)
         else:
