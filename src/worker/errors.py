@@ -12,6 +12,7 @@ to (``exit_code``) and, for messages, which dead-letter ``reason`` it is filed u
     │   ├── InputFormatError            unreadable / malformed / not what the extension says
     │   ├── ContractError               schema-level Pandera contract failure
     │   ├── QuarantineThresholdError    too many rows quarantined
+    │   ├── QualityError                a partition check at severity error failed
     │   ├── EmptyPartitionError         no rows, and the dataset does not allow empty partitions
     │   └── ForbiddenPathError          outside the landing root or output root
     ├── MessageError                    exit 1   a Pub/Sub message we cannot act on (permanent)
@@ -35,6 +36,7 @@ adapters catches a ``google.*`` exception.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 
@@ -79,6 +81,18 @@ class ContractError(InputDataError):
 
 class QuarantineThresholdError(InputDataError):
     reason = "quarantine-threshold"
+
+
+class QualityError(InputDataError):
+    """Carries the whole quality report (``report``), failed and passed checks alike."""
+
+    reason = "quality"
+
+    def __init__(
+        self, message: str, *, where: str | None = None, report: Sequence[object] = ()
+    ) -> None:
+        super().__init__(message, where=where)
+        self.report = tuple(report)
 
 
 class ForbiddenPathError(InputDataError):

@@ -32,6 +32,8 @@ from worker.core.manifest import (
     read_manifest_versioned,
 )
 from worker.core.model import InputFingerprint, PartitionResult, PartitionTask, Ports, Status
+from worker.core.quality import CheckOutcome, raise_on_errors
+from worker.core.quality_pass import judge, quality_branches
 from worker.core.sink import StagedPartition, run_pass
 from worker.core.validate import check_threshold, split
 from worker.errors import (
@@ -59,6 +61,7 @@ class _Attempt:
     inputs: tuple[InputFingerprint, ...] = ()
     stage: str | None = None
     kept_quarantine_uri: str | None = None
+    quality: tuple[CheckOutcome, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
@@ -78,6 +81,7 @@ class _Attempt:
         rows: tuple[int, int, int] = (0, 0, 0),
         files: tuple[str, ...] = (),
         reason: str | None = None,
+        quality: tuple[CheckOutcome, ...] = (),
     ) -> PartitionResult:
         rows_in, rows_out, rows_quarantined = rows
         return PartitionResult(
@@ -95,6 +99,7 @@ class _Attempt:
             duration_s=round(time.monotonic() - self.started, 6),
             backfill_id=self.task.backfill_id,
             reason=reason,
+            quality=quality,
         )
 
 
@@ -169,6 +174,7 @@ def _skipped(attempt: _Attempt, committed: Manifest) -> PartitionResult:
         rows=(committed.rows_in, committed.rows_out, committed.rows_quarantined),
         files=tuple(join_uri(attempt.part_uri, entry.path) for entry in committed.files),
         reason="already committed with this run id",
+        quality=committed.quality,
     )
 
 
@@ -188,13 +194,18 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
             transformed = _transform(dataset, branches.clean)
         with attempt.stage_of("load"):
             began = time.monotonic()
+            side = quality_branches(dataset.quality, branches.clean, scratch / "quality")
             staged = _execute(
                 dataset,
                 scanned,
-                lambda: run_pass(branches, transformed, scratch / "staging", run_id),
+                lambda: run_pass(branches, transformed, scratch / "staging", run_id, side.frames),
             )
             # The data pass (scan, checks, transform, write) runs here, inside "load".
             attempt.timings["data_pass"] = round(time.monotonic() - began, 6)
+            if side.frames:
+                began = time.monotonic()
+                attempt.quality = judge(side, staged.side, attempt.task.partition)
+                attempt.timings["quality"] = round(time.monotonic() - began, 6)
             return _commit(attempt, staged, previous_generation)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -245,6 +256,7 @@ def _commit(
             ports.storage.upload(staged.quarantine, quarantine_uri)
             attempt.kept_quarantine_uri = quarantine_uri
             raise
+    raise_on_errors(attempt.quality, where=where)
     files, quarantine = load.publish_files(ports.storage, staged, where)
     manifest = Manifest(
         dataset=dataset.name,
@@ -266,6 +278,7 @@ def _commit(
         rows_quarantined=staged.rows_quarantined,
         columns={name: str(dtype) for name, dtype in staged.columns.items()},
         timings_s=dict(attempt.timings),
+        quality=attempt.quality,
     )
     status, generation = load.commit_manifest(ports.storage, where, manifest, previous_generation)
     if status == "committed":
@@ -275,6 +288,7 @@ def _commit(
         rows=(staged.rows_in, staged.rows_out, staged.rows_quarantined),
         files=tuple(join_uri(where, entry.path) for entry in files),
         reason=None if status == "committed" else "a racing run committed the same run id",
+        quality=attempt.quality,
     )
 
 
@@ -296,6 +310,7 @@ def _note_failure(attempt: _Attempt, exc: WorkerError, log: FilteringBoundLogger
         failed_at=attempt.ports.clock(),
         stage=attempt.stage,
         quarantine_uri=attempt.kept_quarantine_uri,
+        quality=attempt.quality,
     )
     written = load.record_failure(attempt.ports.storage, attempt.part_uri, record)
     log.error(
