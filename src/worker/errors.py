@@ -21,6 +21,7 @@ to (``exit_code``) and, for messages, which dead-letter ``reason`` it is filed u
     │   └── UnroutableError             no dataset matches the object
     ├── StorageError                    exit 1
     │   ├── TransientStorageError       retryable: 429, 5xx, timeouts, resets
+    │   │   └── AnnouncementPendingError another replica claimed a backfill's announcement
     │   ├── CommitConflictError         another writer committed first (412)
     │   └── OutputNotWritableError
     ├── BrokerError                     exit 1
@@ -126,6 +127,13 @@ class StorageError(WorkerError):
 class TransientStorageError(StorageError):
     retryable = True
     reason = "storage-transient"
+
+
+class AnnouncementPendingError(TransientStorageError):
+    """Another replica claimed a backfill's completion announcement and has not published
+    it yet: retry later, and take the claim over once it is stale."""
+
+    reason = "announcement-pending"
 
 
 class CommitConflictError(StorageError):

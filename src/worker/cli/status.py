@@ -64,7 +64,7 @@ def status(
 def _fields(state: object) -> dict[str, object]:
     return {
         name: getattr(state, name, None)
-        for name in ("status", "rows", "run_id", "committed_at", "reason")
+        for name in ("status", "rows", "run_id", "committed_at", "reason", "quality")
     }
 
 

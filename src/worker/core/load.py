@@ -33,6 +33,7 @@ from worker.core.manifest import (
     read_failure,
     read_manifest,
 )
+from worker.core.quality import CheckOutcome
 from worker.core.sink import StagedPartition
 from worker.errors import CommitConflictError, StorageError
 from worker.storage.base import Storage
@@ -71,6 +72,8 @@ class PartitionState:
     committed_at: datetime | None
     partition_uri: str
     failed_at: datetime | None = None
+    quality: tuple[CheckOutcome, ...] = ()
+    """The partition checks of the last attempt: the failed one's, else the commit's."""
 
 
 def partition_state(storage: Storage, output_uri: str, dataset: str, day: date) -> PartitionState:
@@ -90,9 +93,12 @@ def partition_state(storage: Storage, output_uri: str, dataset: str, day: date) 
             committed_at=committed_at,
             partition_uri=where,
             failed_at=failure.failed_at,
+            quality=failure.quality,
         )
     if manifest is not None:
-        return PartitionState("committed", manifest.run_id, rows, None, committed_at, where)
+        return PartitionState(
+            "committed", manifest.run_id, rows, None, committed_at, where, None, manifest.quality
+        )
     return PartitionState("missing", None, None, None, None, where)
 
 
