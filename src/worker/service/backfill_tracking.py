@@ -9,6 +9,7 @@ is shared with the CLI's ``worker backfill``, so both paths announce the same wa
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import socket
 from collections.abc import Awaitable, Callable
@@ -18,12 +19,17 @@ from worker import __version__
 from worker.core.backfill_announce import BackfillCompletion, claim_completion, mark_published
 from worker.core.backfill_record import SettledPartition, SettledStatus, record_settled
 from worker.core.model import Ports
+from worker.errors import AnnouncementPendingError
 from worker.events import BackfillCompleted, BackfillFailure
 from worker.observability.logging import get_logger
 from worker.service.publishing import wire_message
 from worker.settings import EventEncoding
 
 log = get_logger("worker.service")
+
+PENDING_POLLS = 20
+PENDING_POLL_S = 0.25
+"""How long a replica that lost the claim waits for the winner's publish (5 s in all)."""
 
 
 def replica_name() -> str:
@@ -102,8 +108,13 @@ class BackfillTracker:
         )
 
     async def announce(self, dataset: str, backfill_id: str) -> None:
+        """Publish ``backfill-completed`` if this replica wins the claim.
+
+        A replica that loses the race to a live claimant waits a moment for it to publish
+        (the usual case: both settled their last partitions at once) before giving up with
+        AnnouncementPendingError, which nacks the message so it comes back later."""
         ports = self._ports
-        claimed = await asyncio.to_thread(
+        claim = functools.partial(
             claim_completion,
             ports.storage,
             ports.output_uri,
@@ -112,6 +123,14 @@ class BackfillTracker:
             claimer=self._replica,
             clock=self._clock,
         )
+        for attempt in range(PENDING_POLLS):
+            try:
+                claimed = await asyncio.to_thread(claim)
+                break
+            except AnnouncementPendingError:
+                if attempt == PENDING_POLLS - 1:
+                    raise
+                await asyncio.sleep(PENDING_POLL_S)
         if claimed is None:
             return
         event = completed_event(claimed.completion)
