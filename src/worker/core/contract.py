@@ -37,6 +37,9 @@ class RowCheck:
 
     name: str
     passes: pl.Expr
+    whole_column: bool = False
+    """The verdict depends on other rows (e.g. first occurrence of a key): it is computed
+    once over every row before the clean/quarantine split, never re-evaluated after it."""
 
 
 class _SelectRecorder:

@@ -128,7 +128,11 @@ def _first_occurrence_rules(contract: Contract) -> list[RowCheck]:
     # Holds every key of the partition in memory (Polars' is_first_distinct): the price of
     # deciding per row, during the pass, which occurrence comes first.
     return [
-        RowCheck(unique_check_name(keys), pl.struct(list(keys)).is_first_distinct())
+        RowCheck(
+            unique_check_name(keys),
+            pl.struct(list(keys)).is_first_distinct(),
+            whole_column=True,
+        )
         for keys in contract.unique_keys
     ]
 

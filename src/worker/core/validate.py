@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from worker.core.contract import Contract, failed_check_names
+from worker.core.contract import Contract, RowCheck, failed_check_names
 from worker.errors import QuarantineThresholdError
 
 SOURCE_URI = "_source_uri"
@@ -119,15 +119,35 @@ class Split:
     """A one-row frame counting every input row."""
 
 
+def _pin_whole_column_checks(
+    frame: pl.LazyFrame, checks: Sequence[RowCheck]
+) -> tuple[pl.LazyFrame, list[RowCheck], list[str]]:
+    """Evaluate checks whose verdict depends on other rows once, as columns, so filtering
+    into the quarantine branch does not change their verdict."""
+    pinned = [f"_pinned_check_{index}" for index, check in enumerate(checks) if check.whole_column]
+    if not pinned:
+        return frame, list(checks), []
+    names = iter(pinned)
+    rewritten, columns = [], []
+    for check in checks:
+        if check.whole_column:
+            column = next(names)
+            columns.append(check.passes.alias(column))
+            rewritten.append(RowCheck(check.name, pl.col(column)))
+        else:
+            rewritten.append(check)
+    return frame.with_columns(columns), rewritten, pinned
+
+
 def split(conformed: pl.LazyFrame, contract: Contract) -> Split:
-    checks = contract.row_checks
+    conformed, checks, pinned = _pin_whole_column_checks(conformed, contract.row_checks)
     passes = pl.all_horizontal([check.passes for check in checks]) if checks else pl.lit(True)
     marked = conformed.with_columns(passes.alias(_PASSES))
     return Split(
         clean=marked.filter(pl.col(_PASSES)).select(list(contract.columns)),
         quarantine=marked.filter(pl.col(_PASSES).not_())
-        .drop(_PASSES)
-        .with_columns(failed_check_names(checks).alias(FAILED_CHECKS)),
+        .with_columns(failed_check_names(checks).alias(FAILED_CHECKS))
+        .drop(_PASSES, *pinned),
         rows_in=marked.select(pl.len().alias("rows")),
     )
 
