@@ -189,7 +189,9 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
                 dataset, [fp.uri for fp in attempt.inputs], ports.storage, scratch / "inputs"
             )
         with attempt.stage_of("validate"):
-            branches = split(combined(scanned), dataset.input_contract)
+            branches = split(
+                combined(scanned), dataset.input_contract, dataset.quality.measures
+            )
         with attempt.stage_of("transform"):
             transformed = _transform(dataset, branches.clean)
         with attempt.stage_of("load"):
@@ -202,9 +204,9 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
             )
             # The data pass (scan, checks, transform, write) runs here, inside "load".
             attempt.timings["data_pass"] = round(time.monotonic() - began, 6)
-            if side.frames:
+            if dataset.quality.check_names():
                 began = time.monotonic()
-                attempt.quality = judge(side, staged.side, attempt.task.partition)
+                attempt.quality = judge(side, staged.measures, attempt.task.partition)
                 attempt.timings["quality"] = round(time.monotonic() - began, 6)
             return _commit(attempt, staged, previous_generation)
     finally:

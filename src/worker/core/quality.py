@@ -2,10 +2,10 @@
 
 A row check judges one row; a partition check judges the day: its key is unique, it has
 roughly the rows it should, no column is suddenly mostly null, its data is fresh, and any
-custom aggregate the dataset states holds. Every check but uniqueness is one aggregate of a
-one-row side branch of the data pass (:func:`aggregate_branch`); uniqueness spills the key
-columns to local scratch inside the same pass (:mod:`worker.core.unique_keys`). Nothing
-reads the input twice.
+custom aggregate the dataset states holds. Every check but uniqueness is an aggregate in the
+pass's row-count select (:meth:`QualityPlan.measures`); uniqueness spills the key columns
+to local scratch inside the same pass (:mod:`worker.core.unique_keys`). Nothing reads the
+input twice.
 
 Checks come from the input model (Pandera's ``Field(unique=True)`` and ``Config.unique``)
 and from the dataset's :class:`Expect` block; each has a severity: ``error`` fails the
@@ -15,6 +15,7 @@ partition, ``warn`` commits and reports. Every check lands in the quality report
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -85,31 +86,27 @@ class QualityPlan:
     unique_keys: tuple[tuple[str, ...], ...]
     """Key column sets checked over the whole partition (empty when quarantined per row)."""
 
-    @property
-    def empty(self) -> bool:
-        return not self.unique_keys and not self._aggregates()
-
-    def _aggregates(self) -> dict[str, pl.Expr]:
+    def measures(self, clean: pl.Expr) -> list[pl.Expr]:
+        """The aggregate checks' measures over the rows where ``clean`` holds (custom
+        aggregates see every conformed row: an arbitrary expression cannot be re-aimed)."""
         expect = self.expect
-        exprs: dict[str, pl.Expr] = {}
+        exprs: list[pl.Expr] = []
         if expect.min_rows is not None or expect.max_rows is not None:
-            exprs[ROW_COUNT] = pl.len()
+            exprs.append(clean.sum().alias(ROW_COUNT))
         for column in expect.max_null_fraction:
-            exprs[f"null_fraction:{column}"] = pl.col(column).null_count() / pl.len()
+            nulls = (pl.col(column).is_null() & clean).sum()
+            exprs.append((nulls / clean.sum()).alias(f"null_fraction:{column}"))
         if expect.freshness is not None:
-            exprs[f"freshness:{expect.freshness.column}"] = pl.col(expect.freshness.column).max()
-        exprs.update(expect.aggregates)
+            column = expect.freshness.column
+            exprs.append(pl.col(column).filter(clean).max().alias(f"freshness:{column}"))
+        exprs.extend(expr.alias(name) for name, expr in expect.aggregates.items())
         return exprs
 
-    def aggregate_branch(self, clean: pl.LazyFrame) -> pl.LazyFrame | None:
-        """The one-row side branch of the pass holding every aggregate check's measure."""
-        exprs = self._aggregates()
-        if not exprs:
-            return None
-        return clean.select([expr.alias(name) for name, expr in exprs.items()])
+    def _aggregate_names(self) -> list[str]:
+        return [expr.meta.output_name() for expr in self.measures(pl.lit(True))]
 
     def check_names(self) -> list[str]:
-        return [*(unique_check_name(keys) for keys in self.unique_keys), *self._aggregates()]
+        return [*(unique_check_name(keys) for keys in self.unique_keys), *self._aggregate_names()]
 
     def describe(self) -> dict[str, Any]:
         """What ``worker datasets`` shows of the partition checks."""
@@ -138,6 +135,8 @@ class QualityPlan:
             name = f"null_fraction:{column}"
             fraction = measures[name]
             measured = None if fraction is None else float(str(fraction))
+            if measured is not None and math.isnan(measured):
+                measured = None  # no clean rows: nothing to measure
             passed = measured is None or measured <= limit
             shown = None if measured is None else f"{measured:.4f}"
             outcomes.append(self._outcome(name, shown, f"<= {limit:.4f}", passed))
@@ -240,7 +239,7 @@ def plan_quality(contract: Contract, expect: Expect, *, where: str) -> QualityPl
     unique_keys = contract.unique_keys if expect.on_duplicate == "fail" else ()
     plan = QualityPlan(expect, unique_keys)
     names = {unique_check_name(keys) for keys in contract.unique_keys}
-    names.update(plan._aggregates())
+    names.update(plan._aggregate_names())
     stray = sorted(set(expect.severity) - names)
     if stray:
         raise ConfigurationError(

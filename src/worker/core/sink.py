@@ -16,7 +16,7 @@ from typing import Final
 
 import polars as pl
 
-from worker.core.validate import Split
+from worker.core.validate import ROWS, Split
 
 ROW_GROUP_ROWS = 262_144
 PARQUET_COMPRESSION: Final = "zstd"
@@ -39,8 +39,8 @@ class StagedPartition:
     rows_quarantined: int
     columns: pl.Schema
     """The schema actually written, checked against the output contract before commit."""
-    side: tuple[pl.DataFrame, ...] = field(default=())
-    """What each side branch of the pass collected (empty frames for sinks), in order."""
+    measures: dict[str, object] = field(default_factory=dict)
+    """The partition checks' aggregates, measured in the pass's row-count select."""
 
 
 def _row_count(path: Path) -> int:
@@ -69,8 +69,8 @@ def run_pass(
 ) -> StagedPartition:
     """Execute the pass into ``staging``; Polars errors propagate for the caller to explain.
 
-    ``side`` branches (the partition checks' aggregates and key spills) run in the same
-    execution, over the same scan."""
+    ``side`` branches (the unique checks' key spills) run in the same execution, over the
+    same scan."""
     staging.mkdir(parents=True, exist_ok=True)
     data = staging / data_file_name(run_id)
     quarantine = staging / f"quarantine-{data_file_name(run_id)}"
@@ -84,9 +84,9 @@ def run_pass(
     return StagedPartition(
         data=data,
         quarantine=quarantine if rows_quarantined else None,
-        rows_in=int(results[2].item()),
+        rows_in=int(results[2][ROWS].item()),
         rows_out=_row_count(data),
         rows_quarantined=rows_quarantined,
         columns=pl.scan_parquet(data).collect_schema(),
-        side=tuple(results[3:]),
+        measures=results[2].drop(ROWS).row(0, named=True),
     )

@@ -22,6 +22,8 @@ BUCKETS = 64
 BATCH_ROWS = 2_000_000
 EXAMPLES = 3
 """How many duplicated keys a finding names (the earliest ones in input order)."""
+SPILL_ROW_GROUP = 16_384
+"""Small row groups: each of the BUCKETS writers buffers one, so they bound the spill's memory."""
 _ORDINAL = "_key_ordinal"
 _BUCKET = "_key_bucket"
 _COUNT = "_key_count"
@@ -67,6 +69,7 @@ def spill(clean: pl.LazyFrame, keys: Sequence[str], directory: Path) -> pl.LazyF
         .sink_parquet(
             pl.PartitionBy(directory, key=_BUCKET, include_key=False),
             compression="lz4",
+            row_group_size=SPILL_ROW_GROUP,
             mkdir=True,
             lazy=True,
         )

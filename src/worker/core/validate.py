@@ -8,7 +8,7 @@ many rows were quarantined.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -20,6 +20,7 @@ SOURCE_URI = "_source_uri"
 SOURCE_ROW = "_source_row"
 FAILED_CHECKS = "_failed_checks"
 _PASSES = "_passes_all_checks"
+ROWS = "rows"
 LINEAGE_COLUMNS = (SOURCE_URI, SOURCE_ROW)
 
 _INT_BITS: dict[type[pl.DataType], int] = {
@@ -116,7 +117,8 @@ class Split:
     quarantine: pl.LazyFrame
     """Failing rows with their lineage and the names of the checks they fail."""
     rows_in: pl.LazyFrame
-    """A one-row frame counting every input row."""
+    """A one-row frame: every input row counted (``rows``), plus the partition checks'
+    aggregates."""
 
 
 def _pin_whole_column_checks(
@@ -139,16 +141,24 @@ def _pin_whole_column_checks(
     return frame.with_columns(columns), rewritten, pinned
 
 
-def split(conformed: pl.LazyFrame, contract: Contract) -> Split:
+def split(
+    conformed: pl.LazyFrame,
+    contract: Contract,
+    measures: Callable[[pl.Expr], Sequence[pl.Expr]] | None = None,
+) -> Split:
+    """``measures`` gets the clean-row mask and returns aggregates that join the row count
+    in ONE select: every further branch of the shared scan costs memory (measured: a
+    second one-row branch over the clean rows adds ~280 MB at 10M rows)."""
     conformed, checks, pinned = _pin_whole_column_checks(conformed, contract.row_checks)
     passes = pl.all_horizontal([check.passes for check in checks]) if checks else pl.lit(True)
     marked = conformed.with_columns(passes.alias(_PASSES))
+    extra = list(measures(pl.col(_PASSES))) if measures is not None else []
     return Split(
         clean=marked.filter(pl.col(_PASSES)).select(list(contract.columns)),
         quarantine=marked.filter(pl.col(_PASSES).not_())
         .with_columns(failed_check_names(checks).alias(FAILED_CHECKS))
         .drop(_PASSES, *pinned),
-        rows_in=marked.select(pl.len().alias("rows")),
+        rows_in=marked.select(pl.len().alias(ROWS), *extra),
     )
 
 
