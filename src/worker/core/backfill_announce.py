@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from worker.core.backfill_record import BackfillProgress, backfills_uri, read_progress
+from worker.core.backfill_record import BackfillState, backfills_uri, read_progress
 from worker.errors import AnnouncementPendingError, CommitConflictError, StorageError
 from worker.storage.base import Storage
 from worker.storage.uris import join_uri
@@ -80,7 +80,7 @@ def claim_uri(output_uri: str, dataset: str, backfill_id: str) -> str:
     return join_uri(backfills_uri(output_uri, dataset), backfill_id, "completed.json")
 
 
-def summarize(progress: BackfillProgress) -> BackfillCompletion:
+def summarize(progress: BackfillState) -> BackfillCompletion:
     record = progress.record
     return BackfillCompletion(
         backfill_id=record.backfill_id,

@@ -141,7 +141,7 @@ def read_settled(
 
 
 @dataclass(frozen=True)
-class BackfillProgress:
+class BackfillState:
     """A backfill as storage tells it: the record, and the notes of settled partitions."""
 
     record: BackfillRecord
@@ -178,8 +178,8 @@ class BackfillProgress:
 
 def read_progress(
     storage: Storage, output_uri: str, dataset: str, backfill_id: str
-) -> BackfillProgress | None:
+) -> BackfillState | None:
     record = read_record(storage, output_uri, dataset, backfill_id)
     if record is None:
         return None
-    return BackfillProgress(record, read_settled(storage, output_uri, dataset, backfill_id))
+    return BackfillState(record, read_settled(storage, output_uri, dataset, backfill_id))

@@ -196,7 +196,9 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
             transformed = _transform(dataset, branches.clean)
         with attempt.stage_of("load"):
             began = time.monotonic()
-            side = quality_branches(dataset.quality, branches.clean, scratch / "quality")
+            side = quality_branches(
+                dataset.quality, branches.clean, transformed.collect_schema(), scratch / "quality"
+            )
             staged = _execute(
                 dataset,
                 scanned,
@@ -206,7 +208,9 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
             attempt.timings["data_pass"] = round(time.monotonic() - began, 6)
             if dataset.quality.check_names():
                 began = time.monotonic()
-                attempt.quality = judge(side, staged.measures, attempt.task.partition)
+                attempt.quality = judge(
+                    side, staged.measures, attempt.task.partition, staged.data
+                )
                 attempt.timings["quality"] = round(time.monotonic() - began, 6)
             return _commit(attempt, staged, previous_generation)
     finally:

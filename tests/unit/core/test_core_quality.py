@@ -42,6 +42,10 @@ class UniqueOrders(OrdersIn):
     order_id: int = pa.Field(ge=1, unique=True)
 
 
+class UniqueAmount(OrdersIn):
+    amount: float = pa.Field(ge=0, unique=True)  # the orders transform drops this column
+
+
 class UniquePerStatus(OrdersIn):
     class Config:
         unique = ["status", "placed_at"]
@@ -77,6 +81,12 @@ def test_a_duplicated_key_fails_the_partition_naming_the_first_keys_and_counts(
     state = partition_state(make_ports(tmp_path).storage, str(tmp_path / "output"), "orders", DAY)
     assert state.status == "failed"
     assert [(item.name, item.passed) for item in state.quality] == [("unique:order_id", False)]
+
+
+def test_a_key_the_transform_drops_is_checked_inside_the_pass(tmp_path: Path) -> None:
+    land(tmp_path, with_duplicates(20, [5]))
+    with pytest.raises(QualityError, match=r"unique:amount: measured 1 duplicate rows over 1 keys"):
+        run(tmp_path, input_model=UniqueAmount)
 
 
 def test_a_composite_key_from_config_unique(tmp_path: Path) -> None:
