@@ -18,8 +18,8 @@ from pathlib import Path
 
 import polars as pl
 
-BUCKETS = 64
-BATCH_ROWS = 2_000_000
+BUCKETS = 16
+BATCH_ROWS = 4_000_000
 EXAMPLES = 3
 """How many duplicated keys a finding names (the earliest ones in input order)."""
 SPILL_ROW_GROUP = 16_384
