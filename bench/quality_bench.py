@@ -3,8 +3,9 @@
 Every contender is one child process running ``process_partition`` on the same generated
 CSV day (``bench.data``); repeats go round-robin. Reported per contender: median wall and
 CPU time, peak RSS, and the data pass and quality read-back timings from the manifest. The
-headline is the checks' cost as a share of the unchecked pass (target: at most 10%) and the
-peak-RSS difference (target: the pass's memory stays where it was).
+headline is the unique check's read-back as a share of the pass in the same run (target: at
+most 10%) and the peak-RSS difference against no checks (target: the pass's memory stays
+where it was).
 
 Run: ``.venv/bin/python -m bench.quality_bench --rows 30000000 --repeats 1``.
 """
@@ -55,10 +56,14 @@ def main() -> None:
         print(f"{args.rows:,} rows {name}: {rows[name]}")
     if "trips_plain" in rows and "trips" in rows:
         plain, checked = rows["trips_plain"], rows["trips"]
-        pass_cost = checked["data_pass_s"] + checked["quality_s"] - plain["data_pass_s"]
-        share = pass_cost / plain["data_pass_s"]
+        # Within one run, so outside load hits both numbers alike; the pass's own aggregates
+        # are measured apart by trips_aggregates against trips_plain.
+        share = checked["quality_s"] / checked["data_pass_s"]
         rss = checked["peak_rss_mb"] - plain["peak_rss_mb"]
-        print(f"checks cost {share:.1%} of the unchecked pass; peak RSS {rss:+.0f} MB")
+        print(
+            f"unique read-back {checked['quality_s']:.2f} s = {share:.1%} of the pass "
+            f"({checked['data_pass_s']:.2f} s); peak RSS {rss:+.0f} MB against no checks"
+        )
     write_result(
         "quality", {"rows": args.rows, "repeats": args.repeats, "machine": machine(), "runs": rows}
     )

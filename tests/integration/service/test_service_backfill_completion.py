@@ -94,8 +94,18 @@ async def test_two_replicas_finishing_one_backfill_announce_it_once(
     create_subscription(probe, f"{unique_name}-bf-done")
     await start_two(env, tmp_path, serve_processes)
 
-    backfill_id = publish_backfill(env, days)
-    pulled = await pull_until(probe, 1, within=180)
+    waited = await asyncio.to_thread(
+        worker,
+        "publish", "backfill", "--dataset", "trips",
+        "--start-date", days[0].isoformat(), "--end-date", days[-1].isoformat(),
+        "--wait", "--json", "--timeout", "150",
+        env=env,
+    )  # fmt: skip
+    assert waited.returncode == 0, waited.stderr
+    followed = json.loads(waited.stdout[waited.stdout.index("{\n") :])
+    backfill_id = followed["backfill_id"]
+    assert (followed["committed"], followed["failed"]) == (8, 0)
+    pulled = await pull_until(probe, 1, within=60)
     await asyncio.sleep(8)  # a second announcement would arrive by now
     late = pull(probe)
     for process, _ in serve_processes:

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 import pytest
 
 from worker.events.codec import decode
-from worker.events.models import Event, FileArrived, PartitionCompleted
+from worker.events.models import BackfillCompleted, Event, FileArrived, PartitionCompleted
 from worker.events.normalize import (
     decode_backfill_requested,
     decode_partition_requested,
@@ -25,6 +25,7 @@ READERS: dict[str, Callable[[bytes, Mapping[str, str]], object]] = {
     "backfill-requested": decode_backfill_requested,
     "partition-requested": decode_partition_requested,
     "partition-completed": lambda body, attributes: decode(body, attributes, PartitionCompleted),
+    "backfill-completed": lambda body, attributes: decode(body, attributes, BackfillCompleted),
 }
 
 
