@@ -25,9 +25,7 @@ class TripsPlainInput(TripsInput):
 TRIPS_PLAIN = dataclasses.replace(
     TRIPS, name="trips_plain", input_model=TripsPlainInput, expect=Expect()
 )
-TRIPS_AGGREGATES = dataclasses.replace(
-    TRIPS, name="trips_aggregates", input_model=TripsPlainInput
-)
+TRIPS_AGGREGATES = dataclasses.replace(TRIPS, name="trips_aggregates", input_model=TripsPlainInput)
 TRIPS_FIRST_KEPT = dataclasses.replace(
     TRIPS, name="trips_first_kept", expect=Expect(on_duplicate="quarantine")
 )

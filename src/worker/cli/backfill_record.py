@@ -80,7 +80,9 @@ def note_outcome(ports: Ports, dataset: str, backfill_id: str, outcome: Partitio
     record_settled(ports.storage, ports.output_uri, dataset, backfill_id, settled)
 
 
-def announce(settings: Settings, ports: Ports, dataset: str, backfill_id: str) -> BackfillCompletion | None:
+def announce(
+    settings: Settings, ports: Ports, dataset: str, backfill_id: str
+) -> BackfillCompletion | None:
     """Claim and publish the completion when this task settled the last partition."""
     claimed = claim_completion(
         ports.storage,

@@ -58,7 +58,9 @@ def wait_on_pubsub(
         deadline = time.monotonic() + timeout_s
         out = console(stderr=True)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-        with Progress(*columns, TimeElapsedColumn(), console=out, disable=not out.is_terminal) as bar:
+        with Progress(
+            *columns, TimeElapsedColumn(), console=out, disable=not out.is_terminal
+        ) as bar:
             task_id = bar.add_task(f"backfill {backfill_id}", total=None)
             seen: set[str] = set()
             while time.monotonic() < deadline:
@@ -102,11 +104,12 @@ def report(completion: BackfillCompletion, *, as_json: bool) -> None:
             f"{completion.failed} failed, {completion.skipped} skipped"
         )
         for failure in completion.failures:
-            out.print(f"  {failure.partition_date.isoformat()}  {failure.reason}: {failure.message}")
+            out.print(
+                f"  {failure.partition_date.isoformat()}  {failure.reason}: {failure.message}"
+            )
     if completion.failed:
         listed: list[Any] = [item.partition_date.isoformat() for item in completion.failures]
         raise PartialFailureError(
-            f"{completion.failed} of {completion.planned} partitions failed: "
-            f"{', '.join(listed)}",
+            f"{completion.failed} of {completion.planned} partitions failed: {', '.join(listed)}",
             where=f"backfill {completion.backfill_id}",
         )

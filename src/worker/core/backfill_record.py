@@ -95,7 +95,9 @@ def create_record(storage: Storage, output_uri: str, record: BackfillRecord) -> 
     except CommitConflictError:
         existing = read_record(storage, output_uri, record.dataset, record.backfill_id)
         if existing is None:
-            raise StorageError("backfill record vanished after a write conflict", where=uri)
+            raise StorageError(
+                "backfill record vanished after a write conflict", where=uri
+            ) from None
         return existing
     return record
 

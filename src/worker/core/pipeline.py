@@ -189,9 +189,7 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
                 dataset, [fp.uri for fp in attempt.inputs], ports.storage, scratch / "inputs"
             )
         with attempt.stage_of("validate"):
-            branches = split(
-                combined(scanned), dataset.input_contract, dataset.quality.measures
-            )
+            branches = split(combined(scanned), dataset.input_contract, dataset.quality.measures)
         with attempt.stage_of("transform"):
             transformed = _transform(dataset, branches.clean)
         with attempt.stage_of("load"):
@@ -208,9 +206,7 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
             attempt.timings["data_pass"] = round(time.monotonic() - began, 6)
             if dataset.quality.check_names():
                 began = time.monotonic()
-                attempt.quality = judge(
-                    side, staged.measures, attempt.task.partition, staged.data
-                )
+                attempt.quality = judge(side, staged.measures, attempt.task.partition, staged.data)
                 attempt.timings["quality"] = round(time.monotonic() - began, 6)
             return _commit(attempt, staged, previous_generation)
     finally:

@@ -221,12 +221,17 @@ def plan_quality(contract: Contract, expect: Expect, *, where: str) -> QualityPl
         raise ConfigurationError(
             f"expect names columns the input contract lacks: {', '.join(unknown)}", where=where
         )
-    if expect.min_rows is not None and expect.max_rows is not None:
-        if expect.min_rows > expect.max_rows:
-            raise ConfigurationError("expect min_rows is above max_rows", where=where)
+    if (
+        expect.min_rows is not None
+        and expect.max_rows is not None
+        and (expect.min_rows > expect.max_rows)
+    ):
+        raise ConfigurationError("expect min_rows is above max_rows", where=where)
     for column, limit in expect.max_null_fraction.items():
         if not 0.0 <= limit <= 1.0:
-            raise ConfigurationError(f"max_null_fraction[{column!r}] must be within 0..1", where=where)
+            raise ConfigurationError(
+                f"max_null_fraction[{column!r}] must be within 0..1", where=where
+            )
     if expect.freshness is not None:
         dtype = contract.columns[expect.freshness.column]
         if not isinstance(dtype, pl.Datetime) and dtype != pl.Date():
@@ -258,7 +263,9 @@ def _check_aggregates(contract: Contract, aggregates: Mapping[str, pl.Expr], *, 
         try:
             probe = empty.select(expr.alias(name)).collect()
         except pl.exceptions.PolarsError as exc:
-            raise ConfigurationError(f"aggregate {name!r} does not evaluate: {exc}", where=where) from None
+            raise ConfigurationError(
+                f"aggregate {name!r} does not evaluate: {exc}", where=where
+            ) from None
         if probe.height != 1 or probe.schema[name] != pl.Boolean():
             raise ConfigurationError(
                 f"aggregate {name!r} must reduce the partition to one boolean "

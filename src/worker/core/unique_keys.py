@@ -42,12 +42,8 @@ class DuplicateFinding:
     def describe(self) -> str:
         if not self.rows:
             return "0 duplicate rows"
-        shown = ", ".join(
-            f"{_values(values)} x{count}" for values, count in self.examples
-        )
-        return (
-            f"{self.rows} duplicate rows over {self.distinct_duplicated} keys (first: {shown})"
-        )
+        shown = ", ".join(f"{_values(values)} x{count}" for values, count in self.examples)
+        return f"{self.rows} duplicate rows over {self.distinct_duplicated} keys (first: {shown})"
 
 
 def _values(values: dict[str, object]) -> str:

@@ -3,8 +3,8 @@
 The input contract checks what a trip record must satisfy (non-negative amounts, a dropoff
 not before its pickup, a plausible passenger count, a known payment type); failing rows are
 quarantined. Over the whole day: trip ids are unique, and the row count and freshness of
-the last pickup are reported. The transform adds the total amount, the duration and the average speed, and
-turns the payment type into an enum.
+the last pickup are reported. The transform adds the total amount, the duration and the
+average speed, and turns the payment type into an enum.
 """
 
 from __future__ import annotations

@@ -12,7 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from worker.observability.logging import get_logger
 from worker.ops.pubsub_clients import make_clients, translate_error
+
+log = get_logger("worker.ops")
 
 EXPIRE_AFTER_S = 24 * 3600
 """The shortest expiration Pub/Sub accepts: an abandoned watch cleans itself up."""
@@ -86,8 +89,8 @@ class EventWatch:
         for path in self._paths.values():
             try:
                 self._subscriber.delete_subscription(subscription=path)
-            except Exception:  # best effort: the expiration policy is the backstop
-                continue
+            except Exception as exc:  # best effort: the expiration policy is the backstop
+                log.warning("watch.subscription_left", subscription=path, error=str(exc))
         self._paths.clear()
         self._publisher.stop()
         self._subscriber.close()

@@ -42,8 +42,8 @@ from worker.observability.metrics import WorkerMetrics
 from worker.pubsub import PubSubBroker, PubSubMessage, PubSubRouter, PubSubSubscriber
 from worker.pubsub.transport.push import PushTransport, push_transport
 from worker.runtime import build_ports, utc_now
-from worker.service.decoders import decode_backfill, decode_file_arrived, decode_partition
 from worker.service.backfill_tracking import BackfillTracker
+from worker.service.decoders import decode_backfill, decode_file_arrived, decode_partition
 from worker.service.flows import Flows
 from worker.service.handle import WorkerService
 from worker.service.health import health_routes

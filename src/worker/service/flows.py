@@ -27,13 +27,13 @@ from worker.core.model import PartitionResult, PartitionTask, Ports
 from worker.core.partitions import parse_mode, plan_backfill
 from worker.core.pipeline import process_partition
 from worker.core.quality import CheckOutcome
+from worker.errors import QualityError, WorkerError
 from worker.events import (
     BackfillRequested,
     FileArrived,
     PartitionCompleted,
     PartitionRequested,
 )
-from worker.errors import QualityError, WorkerError
 from worker.observability.logging import get_logger
 from worker.observability.metrics import WorkerMetrics
 from worker.observability.tracing import stage_span

@@ -54,7 +54,14 @@ def last_json(output: str) -> dict[str, object]:
 
 
 def range_args() -> list[str]:
-    return ["--dataset", "trips", "--start-date", DAYS[0].isoformat(), "--end-date", DAYS[-1].isoformat()]
+    return [
+        "--dataset",
+        "trips",
+        "--start-date",
+        DAYS[0].isoformat(),
+        "--end-date",
+        DAYS[-1].isoformat(),
+    ]
 
 
 def test_wait_exits_0_when_every_partition_committed() -> None:
@@ -87,7 +94,9 @@ def test_wait_exits_2_naming_the_failed_day_and_status_shows_it_from_storage() -
 def test_the_batch_backfill_keeps_the_same_record() -> None:
     land(DAYS[0])
     land(DAYS[1], duplicate_a_trip=True)
-    result = worker("backfill", "--dataset", "trips", "--start-date", "2024-03-01", "--end-date", "2024-03-02")
+    result = worker(
+        "backfill", "--dataset", "trips", "--start-date", "2024-03-01", "--end-date", "2024-03-02"
+    )
     assert result.exit_code == 2, result.output
     (record,) = Path("data/output/trips/_backfills").glob("*.json")
     status = worker("status", "--dataset", "trips", "--backfill-id", record.stem, "--json")

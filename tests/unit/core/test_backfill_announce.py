@@ -19,10 +19,10 @@ from worker.core.backfill_announce import claim_completion, mark_published, read
 from worker.core.backfill_record import (
     BackfillRecord,
     PlannedEntry,
+    SettledPartition,
     create_record,
     read_progress,
     record_settled,
-    SettledPartition,
 )
 from worker.errors import AnnouncementPendingError
 from worker.storage.local import LocalStorage
@@ -131,7 +131,9 @@ def test_a_published_claim_is_never_announced_again(output: str) -> None:
     assert claimed is not None
     assert mark_published(storage, claimed)
     later = T0 + timedelta(days=1)
-    assert claim_completion(storage, output, "trips", "bf-1", claimer="b", clock=lambda: later) is None
+    assert (
+        claim_completion(storage, output, "trips", "bf-1", claimer="b", clock=lambda: later) is None
+    )
 
 
 def test_a_stale_unpublished_claim_is_taken_over_once_with_the_same_summary(output: str) -> None:

@@ -48,7 +48,7 @@ class UniqueAmount(OrdersIn):
 
 class UniquePerStatus(OrdersIn):
     class Config:
-        unique = ["status", "placed_at"]
+        unique = ("status", "placed_at")
 
 
 def land(tmp_path: Path, frame: pl.DataFrame) -> None:
@@ -103,7 +103,11 @@ def test_unique_keys_commit_and_report_when_they_hold(tmp_path: Path) -> None:
     manifest = read_manifest(make_ports(tmp_path).storage, str(partition_dir(tmp_path)))
     assert manifest is not None
     (check,) = manifest.quality
-    assert (check.name, check.passed, check.measured) == ("unique:order_id", True, "0 duplicate rows")
+    assert (check.name, check.passed, check.measured) == (
+        "unique:order_id",
+        True,
+        "0 duplicate rows",
+    )
     assert result.quality == manifest.quality  # type: ignore[attr-defined]
 
 

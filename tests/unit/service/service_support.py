@@ -96,9 +96,9 @@ def attach_probes(service: WorkerService, harness_lists: Harness) -> None:
     broker.subscriber("requested-probe", topic=topics.partition_requested, decoder=_raw)(
         _recorder(harness_lists.requested)
     )
-    broker.subscriber(
-        "backfill-completed-probe", topic=topics.backfill_completed, decoder=_raw
-    )(_recorder(harness_lists.backfills_completed))
+    broker.subscriber("backfill-completed-probe", topic=topics.backfill_completed, decoder=_raw)(
+        _recorder(harness_lists.backfills_completed)
+    )
     for topic in (topics.file_arrived, topics.backfill_requested, topics.partition_requested):
         dead_letter_topic = service.settings.dead_letter_topic_for(topic)
         received = harness_lists.dead_letters.setdefault(topic, [])

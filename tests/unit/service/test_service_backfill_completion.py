@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from pathlib import Path
 
 from service_support import DAY, Harness
 
@@ -91,11 +90,11 @@ async def test_a_redelivered_request_keeps_the_first_plan_and_one_announcement(
     topic = harness.settings.topics.backfill_requested
     await harness.publish_raw(topic, body, attributes)
     record_path = record_uri(str(harness.output), "trips", "bf-redelivered")
-    first_record = Path(record_path).read_bytes()
+    first_record = LocalStorage().read_bytes(record_path)
 
     await harness.publish_raw(topic, body, attributes)
 
-    assert Path(record_path).read_bytes() == first_record
+    assert LocalStorage().read_bytes(record_path) == first_record
     (completed,) = harness.backfill_completed_events()
     assert (completed.committed, completed.skipped) == (2, 0)
 
