@@ -167,15 +167,19 @@ def backfill(
     for outcome in summary.outcomes:
         if outcome.resumed:  # finished by an interrupted earlier invocation
             note_outcome(ports, dataset, backfill_id, outcome)
-    completion = announce(settings, ports, dataset, backfill_id)
-    if completion is not None and not as_json:
+    announced = announce(
+        settings,
+        ports,
+        dataset,
+        backfill_id,
+        warn=lambda text: console(stderr=True).print(f"warning: {text}"),
+    )
+    if announced is not None and not as_json:
+        completion, published = announced
+        where = f"announced on {settings.topics.backfill_completed}" if published else "recorded"
         out.print(
             f"backfill {backfill_id} completed: {completion.committed} committed, "
-            f"{completion.failed} failed, {completion.skipped} skipped "
-            f"(announced on {settings.topics.backfill_completed})"
-            if settings.broker == "pubsub"
-            else f"backfill {backfill_id} completed (recorded; the in-memory broker announces "
-            "nothing)"
+            f"{completion.failed} failed, {completion.skipped} skipped ({where})"
         )
     if as_json:
         print_json(summary)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
 from datetime import date
 
 from worker.core.backfill import PartitionOutcome
@@ -81,9 +82,19 @@ def note_outcome(ports: Ports, dataset: str, backfill_id: str, outcome: Partitio
 
 
 def announce(
-    settings: Settings, ports: Ports, dataset: str, backfill_id: str
-) -> BackfillCompletion | None:
-    """Claim and publish the completion when this task settled the last partition."""
+    settings: Settings,
+    ports: Ports,
+    dataset: str,
+    backfill_id: str,
+    *,
+    warn: Callable[[str], None],
+) -> tuple[BackfillCompletion, bool] | None:
+    """Claim and publish the completion when this task settled the last partition; the
+    summary and whether it went out on Pub/Sub (never on the in-memory broker).
+
+    The partitions are done whatever Pub/Sub says: a failed publish is reported through
+    ``warn`` and leaves the claim unpublished (``worker status --backfill-id`` shows it);
+    it does not fail the backfill."""
     claimed = claim_completion(
         ports.storage,
         ports.output_uri,
@@ -95,9 +106,18 @@ def announce(
     if claimed is None:
         return None
     if settings.broker == "pubsub":
-        asyncio.run(_publish(settings, claimed.completion))
+        try:
+            asyncio.run(_publish(settings, claimed.completion))
+        except Exception as exc:  # any failure: the record in storage stays the truth
+            warn(
+                f"backfill-completed was not published ({type(exc).__name__}: {exc}); "
+                f"the backfill's record in storage is complete"
+            )
+            return claimed.completion, False
+    else:
+        return claimed.completion, False
     mark_published(ports.storage, claimed)
-    return claimed.completion
+    return claimed.completion, True
 
 
 async def _publish(settings: Settings, completion: BackfillCompletion) -> None:
