@@ -107,3 +107,33 @@ async def test_a_backfill_with_nothing_to_run_is_announced_at_planning(harness: 
     first, second = harness.backfill_completed_events()
     assert (first.committed, first.skipped) == (1, 0)
     assert (second.planned, second.committed, second.skipped, second.failed) == (1, 0, 1, 0)
+
+
+async def test_quality_reaches_the_completion_event_and_failed_checks_the_metrics(
+    harness: Harness,
+) -> None:
+    """Prometheus counters are exposed as ``<name>_total`` in the text format
+    (https://prometheus.github.io/client_python/instrumenting/counter/)."""
+    harness.write_trips(DAY, rows=3)  # last pickup hours before midnight: freshness warns
+    write_duplicated_trips(harness, DAY + timedelta(days=1))
+    await harness.service.publish_backfill(
+        "trips", DAY, DAY + timedelta(days=1), requested_by="test"
+    )
+
+    (completed,) = harness.completion_events()
+    report = {check.name: check for check in completed.quality}
+    assert set(report) == {"unique:trip_id", "row_count", "freshness:pickup_at"}
+    assert report["unique:trip_id"].passed
+    assert not report["freshness:pickup_at"].passed
+    assert report["freshness:pickup_at"].severity == "warn"
+    exposition = harness.service.metrics.exposition().decode()
+    assert (
+        'worker_quality_check_failures_total{check="freshness:pickup_at",dataset="trips"} 1.0'
+        in exposition
+    )
+    assert (
+        'worker_quality_check_failures_total{check="unique:trip_id",dataset="trips"} 1.0'
+        in exposition
+    )
+    (dead,) = harness.dead_letters[harness.settings.topics.partition_requested]
+    assert dead.attributes["x-error-reason"] == "quality"
