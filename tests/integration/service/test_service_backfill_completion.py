@@ -138,9 +138,10 @@ async def test_a_backfill_is_announced_once_when_a_replica_is_killed_midway(
     tmp_path: Path,
     serve_processes: list[tuple[subprocess.Popen[bytes], Path]],
 ) -> None:
-    days = [START + timedelta(days=offset) for offset in range(8)]
+    # Big enough days that the kill lands while partitions are still pending.
+    days = [START + timedelta(days=offset) for offset in range(12)]
     for day in days:
-        upload_trips(gcs, landing_bucket, day, rows=2000)
+        upload_trips(gcs, landing_bucket, day, rows=40_000)
     env = backfill_env(unique_name, landing_bucket, output_bucket, tmp_path)
     setup = worker("setup", env=env)
     assert setup.returncode == 0, setup.stderr
@@ -152,9 +153,10 @@ async def test_a_backfill_is_announced_once_when_a_replica_is_killed_midway(
 
     backfill_id = publish_backfill(env, days)
     await pull_until(completed_probe, 1, within=180)
-    victim, _ = serve_processes[0]
+    victim, victim_log = serve_processes[0]
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
+    assert pull(probe) == [], "the backfill finished before the kill: make the days bigger"
 
     pulled = await pull_until(probe, 1, within=240)
     await asyncio.sleep(8)
@@ -167,6 +169,7 @@ async def test_a_backfill_is_announced_once_when_a_replica_is_killed_midway(
     (completed,) = announcements(pulled)
     assert completed.backfill_id == backfill_id
     assert completed.failed == 0
-    assert completed.committed + completed.skipped == 8
-    assert completed.planned == 8
+    assert completed.committed + completed.skipped == len(days)
+    assert completed.planned == len(days)
     assert '"backfill.completed"' in survivor_log.read_text()
+    assert '"backfill.completed"' not in victim_log.read_text()
