@@ -137,7 +137,8 @@ def backfill(
     if fresh:
         checkpoint_file.unlink(missing_ok=True)
     checkpoint = Checkpoint.open(checkpoint_file)
-    checkpoint.backfill_id = shared_backfill_id(checkpoint.backfill_id)
+    own_id = checkpoint.backfill_id
+    checkpoint.backfill_id = shared_backfill_id(own_id)
     backfill_id = checkpoint.backfill_id
     open_record(
         ports,
@@ -146,7 +147,9 @@ def backfill(
         start=start,
         end=end,
         mode=chosen_mode,
-        whole_plan=whole,
+        # Tasks sharing an id share the record of the whole range; a task on its own
+        # records only its share, or the record would wait for the others forever.
+        whole_plan=whole if backfill_id != own_id else plan,
         requested_by=_operator(),
     )
     with backfill_progress(console(stderr=True), f"{share}{dataset}") as show_progress:

@@ -110,3 +110,27 @@ def test_status_of_an_unknown_backfill_is_a_configuration_error() -> None:
     result = worker("status", "--dataset", "trips", "--backfill-id", "bf-nope")
     assert result.exit_code == 3
     assert "no backfill 'bf-nope'" in result.output
+
+
+def test_cloud_run_tasks_of_one_execution_share_one_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cloud Run Jobs sets CLOUD_RUN_EXECUTION, CLOUD_RUN_TASK_INDEX and CLOUD_RUN_TASK_COUNT
+    in every task (https://cloud.google.com/run/docs/container-contract#jobs-env-vars)."""
+    for day in DAYS:
+        land(day)
+    monkeypatch.setenv("CLOUD_RUN_EXECUTION", "worker-backfill-x7k2p")
+    monkeypatch.setenv("CLOUD_RUN_TASK_COUNT", "2")
+    views = []
+    for index in ("0", "1"):
+        monkeypatch.setenv("CLOUD_RUN_TASK_INDEX", index)
+        result = worker("backfill", *range_args())
+        assert result.exit_code == 0, result.output
+        status = worker(
+            "status", "--dataset", "trips", "--backfill-id", "bf-worker-backfill-x7k2p", "--json"
+        )
+        views.append(json.loads(status.stdout))
+    first, last = views
+    assert (first["planned"], first["completed"]) == (3, False)
+    assert first["pending"] == 1  # task 1's day
+    assert (last["committed"], last["pending"], last["completed"]) == (3, 0, True)
