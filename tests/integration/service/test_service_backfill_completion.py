@@ -46,6 +46,9 @@ def backfill_env(unique_name: str, landing: str, output: str, tmp_path: Path) ->
         "WORKER_TOPIC_BACKFILL_COMPLETED": f"{unique_name}-bf-done",
         # A killed replica's leased messages come back after this deadline.
         "WORKER_ACK_DEADLINE_S": "10",
+        # One message at a time per replica: neither can lease the whole backfill, so both
+        # work on it to the end (and the victim always gets a partition to be killed in).
+        "WORKER_MAX_MESSAGES": "1",
     }
 
 
