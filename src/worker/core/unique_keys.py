@@ -1,12 +1,13 @@
 """Exact uniqueness of a key over a whole partition, in bounded memory.
 
 An exact check must see every key, and a hash set of 30M keys alone outgrows the pass's
-memory (measured in ``bench/quality_bench.py``). So the pass spills the key columns, with
-each row's ordinal, into ``BUCKETS`` local Parquet files by key hash (one more side branch
-of the shared scan: the input is still read once); afterwards buckets are grouped in
-batches of at most ``BATCH_ROWS`` rows and each batch is grouped by key on its own. Equal
-keys share a bucket, so a batch sees every occurrence of its keys; memory follows the batch,
-not the partition.
+memory (measured in ``bench/quality_bench.py``). So the keys are spilled, with each row's
+ordinal, into ``BUCKETS`` local Parquet files by key hash (:func:`spill`: from the staged
+output after the pass, or as a side branch of the pass for a key the transform drops; see
+:mod:`worker.core.quality_pass`); then buckets are grouped in batches of at most
+``BATCH_ROWS`` rows and each batch is grouped by key on its own (:func:`find_duplicates`).
+Equal keys share a bucket, so a batch sees every occurrence of its keys; memory follows the
+batch, not the partition.
 """
 
 from __future__ import annotations
