@@ -154,9 +154,19 @@ async def test_a_backfill_is_announced_once_when_a_replica_is_killed_midway(
     await start_two(env, tmp_path, serve_processes)
 
     backfill_id = publish_backfill(env, days)
-    victim, victim_log = serve_processes[0]
-    # Killed while it holds a partition of the backfill, leased and not acked.
-    await wait_for(lambda: '"partition.started"' in victim_log.read_text(), within=180)
+
+    # Killed while it holds a partition of the backfill, leased and not acked: the first
+    # replica whose own log says it started one.
+    def working() -> list[int]:
+        return [
+            index
+            for index, (_, log) in enumerate(serve_processes)
+            if '"partition.started"' in log.read_text()
+        ]
+
+    await wait_for(lambda: bool(working()), within=180)
+    victim_index = working()[0]
+    victim, victim_log = serve_processes[victim_index]
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     assert pull(probe) == [], "the backfill finished before the kill: make the days bigger"
@@ -164,7 +174,7 @@ async def test_a_backfill_is_announced_once_when_a_replica_is_killed_midway(
     pulled = await pull_until(probe, 1, within=240)
     await asyncio.sleep(8)
     late = pull(probe)
-    survivor, survivor_log = serve_processes[1]
+    survivor, survivor_log = serve_processes[1 - victim_index]
     survivor.send_signal(signal.SIGTERM)
     survivor.wait(timeout=60)
 
