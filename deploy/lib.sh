@@ -53,7 +53,9 @@ FILE_ARRIVED_TOPIC="${WORKER_TOPIC_FILE_ARRIVED:-file-arrived}"
 BACKFILL_REQUESTED_TOPIC="${WORKER_TOPIC_BACKFILL_REQUESTED:-backfill-requested}"
 PARTITION_REQUESTED_TOPIC="${WORKER_TOPIC_PARTITION_REQUESTED:-partition-requested}"
 PARTITION_COMPLETED_TOPIC="${WORKER_TOPIC_PARTITION_COMPLETED:-partition-completed}"
-# The topics the worker consumes; partition-completed is only published (for downstream).
+BACKFILL_COMPLETED_TOPIC="${WORKER_TOPIC_BACKFILL_COMPLETED:-backfill-completed}"
+# The topics the worker consumes; partition-completed and backfill-completed are only
+# published (for downstream).
 CONSUMED_TOPICS=("$FILE_ARRIVED_TOPIC" "$BACKFILL_REQUESTED_TOPIC" "$PARTITION_REQUESTED_TOPIC")
 
 subscription_for() { printf '%s-worker' "$1"; }

@@ -62,6 +62,8 @@ for topic in "${CONSUMED_TOPICS[@]}"; do
   grant_on_subscription "$subscription" "$pubsub_agent" roles/pubsub.subscriber
 done
 grant_on_topic "$PARTITION_COMPLETED_TOPIC" "$runtime" roles/pubsub.publisher
+# The replica (or Cloud Run Jobs task) that settles a backfill's last partition announces it.
+grant_on_topic "$BACKFILL_COMPLETED_TOPIC" "$runtime" roles/pubsub.publisher
 # A backfill request fans out into one partition-requested message per day.
 grant_on_topic "$PARTITION_REQUESTED_TOPIC" "$runtime" roles/pubsub.publisher
 

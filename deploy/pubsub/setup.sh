@@ -65,6 +65,7 @@ done
 
 # Published by the worker for downstream consumers; the worker itself does not subscribe.
 ensure_topic "$PARTITION_COMPLETED_TOPIC"
+ensure_topic "$BACKFILL_COMPLETED_TOPIC"
 
 # Cloud Storage announces every finished upload in the landing bucket on file-arrived.
 notification_topics="$(

@@ -12,6 +12,7 @@ to (``exit_code``) and, for messages, which dead-letter ``reason`` it is filed u
     │   ├── InputFormatError            unreadable / malformed / not what the extension says
     │   ├── ContractError               schema-level Pandera contract failure
     │   ├── QuarantineThresholdError    too many rows quarantined
+    │   ├── QualityError                a partition check at severity error failed
     │   ├── EmptyPartitionError         no rows, and the dataset does not allow empty partitions
     │   └── ForbiddenPathError          outside the landing root or output root
     ├── MessageError                    exit 1   a Pub/Sub message we cannot act on (permanent)
@@ -20,6 +21,7 @@ to (``exit_code``) and, for messages, which dead-letter ``reason`` it is filed u
     │   └── UnroutableError             no dataset matches the object
     ├── StorageError                    exit 1
     │   ├── TransientStorageError       retryable: 429, 5xx, timeouts, resets
+    │   │   └── AnnouncementPendingError another replica claimed a backfill's announcement
     │   ├── CommitConflictError         another writer committed first (412)
     │   └── OutputNotWritableError
     └── PartialFailureError             exit 2   some partitions of a batch failed
@@ -34,6 +36,7 @@ boundary; nothing above the adapters catches a ``google.*`` exception.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar
 
 
@@ -80,6 +83,18 @@ class QuarantineThresholdError(InputDataError):
     reason = "quarantine-threshold"
 
 
+class QualityError(InputDataError):
+    """Carries the whole quality report (``report``), failed and passed checks alike."""
+
+    reason = "quality"
+
+    def __init__(
+        self, message: str, *, where: str | None = None, report: Sequence[object] = ()
+    ) -> None:
+        super().__init__(message, where=where)
+        self.report = tuple(report)
+
+
 class ForbiddenPathError(InputDataError):
     reason = "forbidden-path"
 
@@ -111,6 +126,13 @@ class StorageError(WorkerError):
 class TransientStorageError(StorageError):
     retryable = True
     reason = "storage-transient"
+
+
+class AnnouncementPendingError(TransientStorageError):
+    """Another replica claimed a backfill's completion announcement and has not published
+    it yet: retry later, and take the claim over once it is stale."""
+
+    reason = "announcement-pending"
 
 
 class CommitConflictError(StorageError):

@@ -30,6 +30,7 @@ class TopicNames(BaseSettings):
     backfill_requested: str = "backfill-requested"
     partition_requested: str = "partition-requested"
     partition_completed: str = "partition-completed"
+    backfill_completed: str = "backfill-completed"
 
 
 class Settings(BaseSettings):

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "docs": "docs_cmd",
     "demo": "demo",
     "dev": "dev",
+    "emulators": "emulators_cmd",
     "serve": "serve",
     "setup": "setup_cmd",
     "publish": "publish",

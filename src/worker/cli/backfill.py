@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import os
 from typing import Annotated
 
 import typer
 
+from worker.cli.backfill_record import announce, note_outcome, open_record, shared_backfill_id
 from worker.cli.common import register_command, worker_command
 from worker.cli.render import backfill_progress, console, plan_table, print_json, summary_table
 from worker.core.backfill import (
+    BackfillProgress,
     BackfillSummary,
     Checkpoint,
     checkpoint_path,
@@ -134,7 +137,28 @@ def backfill(
     if fresh:
         checkpoint_file.unlink(missing_ok=True)
     checkpoint = Checkpoint.open(checkpoint_file)
-    with backfill_progress(console(stderr=True), f"{share}{dataset}") as on_progress:
+    own_id = checkpoint.backfill_id
+    checkpoint.backfill_id = shared_backfill_id(own_id)
+    backfill_id = checkpoint.backfill_id
+    open_record(
+        ports,
+        backfill_id=backfill_id,
+        dataset=dataset,
+        start=start,
+        end=end,
+        mode=chosen_mode,
+        # Tasks sharing an id share the record of the whole range; a task on its own
+        # records only its share, or the record would wait for the others forever.
+        whole_plan=whole if backfill_id != own_id else plan,
+        requested_by=_operator(),
+    )
+    with backfill_progress(console(stderr=True), f"{share}{dataset}") as show_progress:
+
+        def on_progress(event: BackfillProgress) -> None:
+            if event.outcome is not None:
+                note_outcome(ports, dataset, backfill_id, event.outcome)
+            show_progress(event)
+
         summary = run_backfill(
             plan,
             ports_factory=functools.partial(build_ports, settings),
@@ -142,6 +166,23 @@ def backfill(
             checkpoint=checkpoint,
             on_progress=on_progress,
             child_setup=functools.partial(configure, settings),
+        )
+    for outcome in summary.outcomes:
+        if outcome.resumed:  # finished by an interrupted earlier invocation
+            note_outcome(ports, dataset, backfill_id, outcome)
+    announced = announce(
+        settings,
+        ports,
+        dataset,
+        backfill_id,
+        warn=lambda text: console(stderr=True).print(f"warning: {text}"),
+    )
+    if announced is not None and not as_json:
+        completion, published = announced
+        where = f"announced on {settings.topics.backfill_completed}" if published else "recorded"
+        out.print(
+            f"backfill {backfill_id} completed: {completion.committed} committed, "
+            f"{completion.failed} failed, {completion.skipped} skipped ({where})"
         )
     if as_json:
         print_json(summary)
@@ -155,6 +196,13 @@ def backfill(
         out.print(summary_table(summary, title))
     if summary.failed:
         raise failure_error(summary, dataset)
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
 
 
 def register(app: typer.Typer) -> None:

@@ -29,7 +29,7 @@ def _with_encoding(settings: Settings, encoding: Encoding | None) -> Settings:
     return settings.model_copy(update={"event_encoding": encoding}) if encoding else settings
 
 
-def _announce(settings: Settings, event: Event, topic: str) -> None:
+def _announce(settings: Settings, event: Event, topic: str, *, quiet: bool = False) -> None:
     """Publish ``event`` to ``topic`` on the configured broker and print what happened."""
     from faststream_gcp_pubsub import PubSubBroker
     from worker.service.app import build_service
@@ -51,6 +51,8 @@ def _announce(settings: Settings, event: Event, topic: str) -> None:
         async with service.running():
             message_id = await publish(service.broker)
             await service.wait_idle(timeout_s=IN_PROCESS_TIMEOUT_S)
+        if quiet:
+            return message_id
         out = console()
         for completed in service.completions:
             out.print(
@@ -66,7 +68,8 @@ def _announce(settings: Settings, event: Event, topic: str) -> None:
         return message_id
 
     message_id = asyncio.run(in_process() if settings.broker == "memory" else on_pubsub())
-    console().print(f"published {event.event_type} to {topic}: message id {message_id}")
+    if not quiet:
+        console().print(f"published {event.event_type} to {topic}: message id {message_id}")
 
 
 @worker_command
@@ -122,6 +125,20 @@ def backfill(
         Encoding | None,
         typer.Option("--encoding", help="json or avro (default WORKER_EVENT_ENCODING)."),
     ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait",
+            help="Follow the backfill until backfill-completed arrives: exit 0 all "
+            "committed, 2 some failed, 1 no completion within --timeout.",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds --wait waits at most.")
+    ] = 3600.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --wait: print the completion as JSON.")
+    ] = False,
 ) -> None:
     """Request a backfill: the service fans it out, one partition per message."""
     from worker.runtime import utc_now
@@ -137,8 +154,26 @@ def backfill(
         requested_by=_operator(),
         requested_at=utc_now(),
     )
-    console().print(f"backfill id {event.backfill_id}")
-    _announce(settings, event, settings.topics.backfill_requested)
+    if not as_json:
+        console().print(f"backfill id {event.backfill_id}")
+    topic = settings.topics.backfill_requested
+    if not wait:
+        _announce(settings, event, topic)
+        return
+    from worker.cli.publish_wait import completion_of_claim, report, wait_on_pubsub
+
+    if settings.broker == "memory":
+        _announce(settings, event, topic, quiet=as_json)
+        completion = completion_of_claim(settings, dataset, event.backfill_id)
+    else:
+        completion = wait_on_pubsub(
+            settings,
+            dataset,
+            event.backfill_id,
+            lambda: _announce(settings, event, topic, quiet=as_json),
+            timeout_s=timeout,
+        )
+    report(completion, as_json=as_json)
 
 
 def _operator() -> str:

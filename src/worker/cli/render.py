@@ -9,6 +9,7 @@ from dataclasses import asdict, is_dataclass
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -24,6 +25,7 @@ from rich.text import Text
 
 from worker.core.backfill import BackfillProgress, BackfillSummary
 from worker.core.partitions import PlannedPartition
+from worker.core.quality import CheckOutcome
 
 WIDE_OFF_TERMINAL = 200
 """Off a terminal (pipes, CI logs) nothing should be wrapped or elided to 80 columns."""
@@ -48,6 +50,8 @@ def console(*, stderr: bool = False) -> Console:
 def _plain(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
     if is_dataclass(value) and not isinstance(value, type):
         return {key: _plain(item) for key, item in asdict(value).items()}
     if isinstance(value, Mapping):
@@ -99,6 +103,20 @@ def summary_table(summary: BackfillSummary, title: str) -> Table:
             outcome.run_id or "",
             f"{outcome.duration_s:.2f}",
             outcome.error or "",
+        )
+    return table
+
+
+def quality_table(report: Sequence[CheckOutcome], title: str = "partition checks") -> Table:
+    """The quality report: one row per check, failed ones in red (warnings in yellow)."""
+    table = Table(title=title, title_justify="left")
+    for name in ("check", "severity", "measured", "bound", "result"):
+        table.add_column(name)
+    for item in report:
+        verdict = "passed" if item.passed else "FAILED"
+        style = "green" if item.passed else ("bold red" if item.severity == "error" else "yellow")
+        table.add_row(
+            item.name, item.severity, item.measured or "-", item.bound, Text(verdict, style=style)
         )
     return table
 

@@ -8,10 +8,11 @@ from typing import Annotated
 import typer
 
 from worker.cli.common import register_command, worker_command
-from worker.cli.render import console, print_json, status_text
+from worker.cli.render import console, print_json, quality_table, status_text
 from worker.core.model import PartitionResult, PartitionTask, Ports
 from worker.core.partitions import parse_date
-from worker.errors import ConfigurationError, InputNotFoundError, WorkerError
+from worker.core.quality import CheckOutcome
+from worker.errors import ConfigurationError, InputNotFoundError, QualityError, WorkerError
 from worker.settings import Settings
 from worker.storage.uris import parse_uri, require_within
 
@@ -62,6 +63,8 @@ def print_result(result: PartitionResult) -> None:
     out.print(f"  partition  {result.partition_uri}")
     if result.reason:
         out.print(f"  why        {result.reason}")
+    if result.quality:
+        out.print(quality_table(result.quality))
 
 
 @worker_command
@@ -109,7 +112,13 @@ def run(
         dry_run=dry_run,
         trigger="cli",
     )
-    result = process_partition(task, ports)
+    try:
+        result = process_partition(task, ports)
+    except QualityError as exc:
+        # The report says which checks failed and by how much; stderr keeps --json clean.
+        report = [item for item in exc.report if isinstance(item, CheckOutcome)]
+        console(stderr=True).print(quality_table(report, "partition checks (partition failed)"))
+        raise
     if as_json:
         print_json(result)
     else:

@@ -17,6 +17,7 @@ from rich.table import Table
 from worker.cli.common import register_command, worker_command
 from worker.cli.render import console, print_json, status_text
 from worker.core.partitions import date_range, parse_date
+from worker.errors import ConfigurationError
 from worker.settings import Settings
 
 if TYPE_CHECKING:
@@ -27,12 +28,31 @@ if TYPE_CHECKING:
 def status(
     settings: Settings,
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Registered dataset name.")],
-    start_date: Annotated[str, typer.Option("--start-date", help="First day, YYYY-MM-DD.")],
-    end_date: Annotated[str, typer.Option("--end-date", help="Last day (included).")],
+    start_date: Annotated[
+        str | None, typer.Option("--start-date", help="First day, YYYY-MM-DD.")
+    ] = None,
+    end_date: Annotated[str | None, typer.Option("--end-date", help="Last day (included).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the states as JSON.")] = False,
+    backfill_id: Annotated[
+        str | None,
+        typer.Option(
+            "--backfill-id",
+            help="Show this backfill's progress from its record instead of a date range.",
+        ),
+    ] = None,
 ) -> None:
     """Show each partition as committed (rows, run id), failed (reason; and the older commit
-    still served, if any) or missing."""
+    still served, if any) or missing; with ``--backfill-id``, one backfill's progress."""
+    if backfill_id is not None:
+        from worker.cli.backfill_status import show_backfill
+        from worker.runtime import build_ports
+
+        ports = build_ports(settings)
+        ports.registry.get(dataset)
+        show_backfill(ports, dataset, backfill_id, as_json=as_json)
+        return
+    if start_date is None or end_date is None:
+        raise ConfigurationError("pass --start-date and --end-date, or --backfill-id")
     days = date_range(
         parse_date(start_date, what="--start-date"), parse_date(end_date, what="--end-date")
     )
@@ -117,6 +137,7 @@ def _as_json(day: date, state: PartitionState) -> dict[str, Any]:
         "failed_at": own.get("failed_at"),
         "last_failure": failure,
         "commit": commit,
+        "quality": state.quality,
     }
 
 

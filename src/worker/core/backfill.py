@@ -87,6 +87,7 @@ def run_one(process: ProcessFn, task: PartitionTask, ports: Ports) -> PartitionO
             duration_s=time.perf_counter() - started,
             error=str(exc),
             error_type=type(exc).__name__,
+            reason=exc.reason,
         )
     except Exception as exc:
         _log.exception("partition crashed", dataset=task.dataset, partition=str(task.partition))

@@ -36,6 +36,8 @@ class PartitionOutcome:
     duration_s: float = 0.0
     error: str | None = None
     error_type: str | None = None
+    reason: str | None = None
+    """For ``failed``: the error's dead-letter reason (quality, contract, ...)."""
     resumed: bool = False
     """True when the checkpoint says an earlier, interrupted invocation finished it."""
 

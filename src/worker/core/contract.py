@@ -39,6 +39,9 @@ class RowCheck:
     passes: pl.Expr
     column: str | None = None
     """The column a ``Field``/``@pa.check`` rule belongs to; None for dataframe checks."""
+    whole_column: bool = False
+    """The verdict depends on other rows (e.g. first occurrence of a key): it is computed
+    once over every row before the clean/quarantine split, never re-evaluated after it."""
 
 
 class _SelectRecorder:
@@ -100,6 +103,9 @@ class Contract:
     required: frozenset[str]
     coerce: bool
     row_checks: tuple[RowCheck, ...]
+    unique_keys: tuple[tuple[str, ...], ...] = ()
+    """Column sets unique over the partition (``Field(unique=True)``, ``Config.unique``):
+    partition checks, see :mod:`worker.core.quality`."""
 
     def validate_schema(self, schema: pl.Schema, *, where: str) -> None:
         """Pandera's schema-level verdict on ``schema`` alone: ContractError on failure."""
@@ -139,6 +145,7 @@ class Contract:
                 for name, dtype in self.columns.items()
             ],
             "dataframe_checks": frame_checks,
+            "unique": [list(keys) for keys in self.unique_keys],
         }
 
 
@@ -156,11 +163,10 @@ def compile_contract(model: type[pa.DataFrameModel], *, where: str) -> Contract:
         raise ConfigurationError(
             f"invalid DataFrameModel {model.__name__}: {exc}", where=where
         ) from exc
+    unique_keys: list[tuple[str, ...]] = []
     if schema.unique:
-        raise ConfigurationError(
-            "dataframe-level unique= needs the whole partition and is not a row check",
-            where=where,
-        )
+        composite = [schema.unique] if isinstance(schema.unique, str) else list(schema.unique)
+        unique_keys.append(tuple(composite))
     columns: dict[str, pl.DataType] = {}
     nullable: dict[str, bool] = {}
     required: set[str] = set()
@@ -170,9 +176,7 @@ def compile_contract(model: type[pa.DataFrameModel], *, where: str) -> Contract:
         if column.dtype is None:
             raise ConfigurationError("every contract column needs a dtype", where=column_where)
         if column.unique:
-            raise ConfigurationError(
-                "unique= needs the whole partition and is not a row check", where=column_where
-            )
+            unique_keys.append((name,))
         columns[name] = _polars_dtype(column.dtype.type, where=column_where)
         nullable[name] = bool(column.nullable)
         if column.required:
@@ -191,6 +195,12 @@ def compile_contract(model: type[pa.DataFrameModel], *, where: str) -> Contract:
             )
     for check in schema.checks:
         checks.append(RowCheck(_check_label(check), _check_as_expr(check, "*", where=where)))
+    for keys in unique_keys:
+        missing = [name for name in keys if name not in columns]
+        if missing:
+            raise ConfigurationError(
+                f"Config.unique names columns the model lacks: {', '.join(missing)}", where=where
+            )
     return Contract(
         model=model,
         columns=columns,
@@ -198,6 +208,7 @@ def compile_contract(model: type[pa.DataFrameModel], *, where: str) -> Contract:
         required=frozenset(required),
         coerce=bool(schema.coerce),
         row_checks=tuple(checks),
+        unique_keys=tuple(unique_keys),
     )
 
 

@@ -15,16 +15,17 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 import pandera.polars as pa
 import polars as pl
 
-from worker.core.contract import Contract, compile_contract
+from worker.core.contract import Contract, RowCheck, compile_contract
 from worker.core.formats import Csv, InputFormat, InputLimits
 from worker.core.matching import MatchRule
+from worker.core.quality import Expect, QualityPlan, plan_quality, unique_check_name
 from worker.errors import ConfigurationError, UnknownDatasetError
 from worker.storage.uris import parse_uri, relative_to
 
@@ -63,8 +64,12 @@ class Dataset:
     """Bump when the transform or contract changes meaning: it enters the run id."""
     description: str = ""
     limits: InputLimits = field(default_factory=InputLimits)
+    expect: Expect = field(default_factory=Expect)
+    """Partition checks (row count, null fractions, freshness, custom aggregates) and their
+    severities; unique keys come from ``input_model``. See :mod:`worker.core.quality`."""
     input_contract: Contract = field(init=False, repr=False, compare=False)
     output_contract: Contract = field(init=False, repr=False, compare=False)
+    quality: QualityPlan = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         where = f"dataset {self.name!r}"
@@ -79,14 +84,25 @@ class Dataset:
         if not self.version:
             raise ConfigurationError("version must not be empty", where=where)
         input_contract = compile_contract(self.input_model, where=f"{where} input_model")
-        object.__setattr__(self, "input_contract", input_contract)
-        object.__setattr__(
-            self,
-            "output_contract",
+        quality = plan_quality(input_contract, self.expect, where=f"{where} expect")
+        output_contract = (
             compile_contract(self.output_model, where=f"{where} output_model")
             if self.output_model is not None
-            else input_contract,
+            else input_contract
         )
+        if self.output_model is not None and output_contract.unique_keys:
+            raise ConfigurationError(
+                "unique keys are checked on the input model; declare them there",
+                where=f"{where} output_model",
+            )
+        if self.expect.on_duplicate == "quarantine":
+            input_contract = replace(
+                input_contract,
+                row_checks=(*input_contract.row_checks, *_first_occurrence_rules(input_contract)),
+            )
+        object.__setattr__(self, "input_contract", input_contract)
+        object.__setattr__(self, "output_contract", output_contract)
+        object.__setattr__(self, "quality", quality)
 
     def partition_date(self, uri: str, landing_uri: str) -> date | None:
         """The partition an object under the landing root feeds, or None if not this dataset's."""
@@ -105,10 +121,24 @@ class Dataset:
             "output": self.output_contract.describe(),
             "thresholds": {"max_quarantine_fraction": self.max_quarantine_fraction},
             "strict_parsing": self.strict_parsing,
+            "expect": self.quality.describe(),
             "allow_empty": self.allow_empty,
             "limits": self.limits.describe(),
             "transform": getattr(self.transform, "__qualname__", repr(self.transform)),
         }
+
+
+def _first_occurrence_rules(contract: Contract) -> list[RowCheck]:
+    # Holds every key of the partition in memory (Polars' is_first_distinct): the price of
+    # deciding per row, during the pass, which occurrence comes first.
+    return [
+        RowCheck(
+            unique_check_name(keys),
+            pl.struct(list(keys)).is_first_distinct(),
+            whole_column=True,
+        )
+        for keys in contract.unique_keys
+    ]
 
 
 class DatasetRegistry:

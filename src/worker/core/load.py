@@ -33,6 +33,7 @@ from worker.core.manifest import (
     read_failure,
     read_manifest,
 )
+from worker.core.quality import CheckOutcome
 from worker.core.sink import StagedPartition
 from worker.errors import CommitConflictError, StorageError
 from worker.storage.base import Storage
@@ -73,6 +74,8 @@ class PartitionState:
     failed_at: datetime | None = None
     committed_run_id: str | None = None
     """The committed run (for ``failed``: of the older commit, which is still served)."""
+    quality: tuple[CheckOutcome, ...] = ()
+    """The partition checks of the last attempt: the failed one's, else the commit's."""
 
 
 def partition_state(storage: Storage, output_uri: str, dataset: str, day: date) -> PartitionState:
@@ -93,6 +96,7 @@ def partition_state(storage: Storage, output_uri: str, dataset: str, day: date) 
             partition_uri=where,
             failed_at=failure.failed_at,
             committed_run_id=manifest.run_id if manifest else None,
+            quality=failure.quality,
         )
     if manifest is not None:
         return PartitionState(
@@ -103,6 +107,7 @@ def partition_state(storage: Storage, output_uri: str, dataset: str, day: date) 
             committed_at,
             where,
             committed_run_id=manifest.run_id,
+            quality=manifest.quality,
         )
     return PartitionState("missing", None, None, None, None, where)
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from worker.core.quality import CheckOutcome
 from worker.errors import StorageError
 from worker.storage.base import Storage
 from worker.storage.uris import join_uri
@@ -62,6 +63,8 @@ class Manifest(BaseModel):
     columns: dict[str, str]
     """Output column name → Polars dtype."""
     timings_s: dict[str, float]
+    quality: tuple[CheckOutcome, ...] = ()
+    """Every partition check with its measure, bound and verdict (warnings included)."""
 
     def named_paths(self) -> set[str]:
         return {entry.path for entry in (*self.files, *self.quarantine)}
@@ -79,6 +82,8 @@ class FailureRecord(BaseModel):
     failed_at: datetime
     stage: str | None = None
     quarantine_uri: str | None = None
+    quality: tuple[CheckOutcome, ...] = ()
+    """The quality report of the failed attempt, when its pass got that far."""
 
 
 def manifest_uri(partition_uri: str) -> str:

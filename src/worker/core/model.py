@@ -18,6 +18,7 @@ from worker.storage.base import Storage
 
 if TYPE_CHECKING:
     from worker.core.datasets import DatasetRegistry
+    from worker.core.quality import CheckOutcome
 
 Status = Literal["committed", "skipped", "dry-run", "failed"]
 """committed: a new manifest was written; skipped: the manifest already held this run id."""
@@ -94,3 +95,5 @@ class PartitionResult:
     backfill_id: str | None = None
     reason: str | None = None
     """Why a dry run would run / why it was skipped / why it failed (human-readable)."""
+    quality: tuple[CheckOutcome, ...] = ()
+    """The partition checks' report (from the committed manifest when skipped)."""

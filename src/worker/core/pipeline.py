@@ -35,9 +35,11 @@ from worker.core.manifest import (
     read_manifest_versioned,
 )
 from worker.core.model import InputFingerprint, PartitionResult, PartitionTask, Ports, Status
+from worker.core.quality import CheckOutcome, raise_on_errors
+from worker.core.quality_pass import QualityBranches, judge, quality_branches
 from worker.core.reparse import lenient_pass
 from worker.core.sink import StagedPartition, run_pass
-from worker.core.validate import check_threshold, split
+from worker.core.validate import Split, check_threshold, split
 from worker.errors import (
     CommitConflictError,
     ContractError,
@@ -64,6 +66,7 @@ class _Attempt:
     inputs: tuple[InputFingerprint, ...] = ()
     stage: str | None = None
     kept_quarantine_uri: str | None = None
+    quality: tuple[CheckOutcome, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
@@ -83,6 +86,7 @@ class _Attempt:
         rows: tuple[int, int, int] = (0, 0, 0),
         files: tuple[str, ...] = (),
         reason: str | None = None,
+        quality: tuple[CheckOutcome, ...] = (),
     ) -> PartitionResult:
         rows_in, rows_out, rows_quarantined = rows
         return PartitionResult(
@@ -100,6 +104,7 @@ class _Attempt:
             duration_s=round(time.monotonic() - self.started, 6),
             backfill_id=self.task.backfill_id,
             reason=reason,
+            quality=quality,
         )
 
 
@@ -174,6 +179,7 @@ def _skipped(attempt: _Attempt, committed: Manifest) -> PartitionResult:
         rows=(committed.rows_in, committed.rows_out, committed.rows_quarantined),
         files=tuple(join_uri(attempt.part_uri, entry.path) for entry in committed.files),
         reason="already committed with this run id",
+        quality=committed.quality,
     )
 
 
@@ -193,17 +199,25 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
                 sizes={fp.uri: fp.size for fp in attempt.inputs},
             )
         with attempt.stage_of("validate"):
-            branches = split(combined(scanned), dataset.input_contract)
+            branches = split(combined(scanned), dataset.input_contract, dataset.quality.measures)
         with attempt.stage_of("transform"):
             transformed = _transform(dataset, branches.clean)
         with attempt.stage_of("load"):
             began = time.monotonic()
-            try:
-                staged = _execute(
-                    lambda: run_pass(branches, transformed, scratch / "staging", run_id)
+            sides: list[QualityBranches] = []
+
+            def data_pass(split_: Split, transformed: pl.LazyFrame, name: str) -> StagedPartition:
+                # The quality aggregates hang off whichever pass runs: strict, or the re-pass.
+                side = quality_branches(
+                    dataset.quality, split_.clean, transformed.collect_schema(), scratch / name
                 )
+                sides.append(side)
+                staging = scratch / f"staging-{name}"
+                return _execute(lambda: run_pass(split_, transformed, staging, run_id, side.frames))
+
+            try:
+                staged = data_pass(branches, transformed, "strict")
             except pl.exceptions.PolarsError as exc:
-                lenient_staging = scratch / "staging-lenient"
                 try:
                     staged = lenient_pass(
                         dataset,
@@ -211,16 +225,21 @@ def _run(attempt: _Attempt, previous_generation: int) -> PartitionResult:
                         exc,
                         run_id=run_id,
                         transform=_transform,
-                        data_pass=lambda branches, transformed: _execute(
-                            lambda: run_pass(branches, transformed, lenient_staging, run_id)
+                        data_pass=lambda split_, transformed: data_pass(
+                            split_, transformed, "lenient"
                         ),
                     )
                 except InputFormatError:
                     # Reading and parsing inputs is extract's work, though the pass runs here.
                     attempt.stage = "extract"
                     raise
+            side = sides[-1]
             # The data pass (scan, checks, transform, write) runs here, inside "load".
             attempt.timings["data_pass"] = round(time.monotonic() - began, 6)
+            if dataset.quality.check_names():
+                began = time.monotonic()
+                attempt.quality = judge(side, staged.measures, attempt.task.partition, staged.data)
+                attempt.timings["quality"] = round(time.monotonic() - began, 6)
             return _commit(attempt, staged, previous_generation)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -269,6 +288,7 @@ def _commit(
             ports.storage.upload(staged.quarantine, quarantine_uri)
             attempt.kept_quarantine_uri = quarantine_uri
             raise
+    raise_on_errors(attempt.quality, where=where)
     files, quarantine = load.publish_files(ports.storage, staged, where)
     manifest = Manifest(
         dataset=dataset.name,
@@ -290,6 +310,7 @@ def _commit(
         rows_quarantined=staged.rows_quarantined,
         columns={name: str(dtype) for name, dtype in staged.columns.items()},
         timings_s=dict(attempt.timings),
+        quality=attempt.quality,
     )
     status, generation = load.commit_manifest(ports.storage, where, manifest, previous_generation)
     if status == "committed":
@@ -299,6 +320,7 @@ def _commit(
         rows=(staged.rows_in, staged.rows_out, staged.rows_quarantined),
         files=tuple(join_uri(where, entry.path) for entry in files),
         reason=None if status == "committed" else "a racing run committed the same run id",
+        quality=attempt.quality,
     )
 
 
@@ -320,6 +342,7 @@ def _note_failure(attempt: _Attempt, exc: WorkerError, log: FilteringBoundLogger
         failed_at=attempt.ports.clock(),
         stage=attempt.stage,
         quarantine_uri=attempt.kept_quarantine_uri,
+        quality=attempt.quality,
     )
     written = load.record_failure(attempt.ports.storage, attempt.part_uri, record)
     log.error(

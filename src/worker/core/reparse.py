@@ -44,7 +44,7 @@ def lenient_pass(
         if dataset.strict_parsing:
             located = locate_unparsed(dataset, lenient)
             raise located or explain_read_failure(strict_failure, dataset, scanned)
-        branches = split(combined(lenient), dataset.input_contract)
+        branches = split(combined(lenient), dataset.input_contract, dataset.quality.measures)
         transformed = transform(dataset, branches.clean)
         try:
             return data_pass(branches, transformed)

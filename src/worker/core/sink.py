@@ -9,13 +9,14 @@ row-group size is fixed, and data files carry no timestamps.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 import polars as pl
 
-from worker.core.validate import Split
+from worker.core.validate import ROWS, Split
 
 ROW_GROUP_ROWS = 262_144
 PARQUET_COMPRESSION: Final = "zstd"
@@ -38,6 +39,8 @@ class StagedPartition:
     rows_quarantined: int
     columns: pl.Schema
     """The schema actually written, checked against the output contract before commit."""
+    measures: dict[str, object] = field(default_factory=dict)
+    """The partition checks' aggregates, measured in the pass's row-count select."""
 
 
 def _row_count(path: Path) -> int:
@@ -58,14 +61,21 @@ def _sink(frame: pl.LazyFrame, path: Path) -> pl.LazyFrame:
 
 
 def run_pass(
-    split: Split, transformed: pl.LazyFrame, staging: Path, run_id: str
+    split: Split,
+    transformed: pl.LazyFrame,
+    staging: Path,
+    run_id: str,
+    side: Sequence[pl.LazyFrame] = (),
 ) -> StagedPartition:
-    """Execute the pass into ``staging``; Polars errors propagate for the caller to explain."""
+    """Execute the pass into ``staging``; Polars errors propagate for the caller to explain.
+
+    ``side`` branches (the unique checks' key spills) run in the same execution, over the
+    same scan."""
     staging.mkdir(parents=True, exist_ok=True)
     data = staging / data_file_name(run_id)
     quarantine = staging / f"quarantine-{data_file_name(run_id)}"
     results = pl.collect_all(
-        [_sink(transformed, data), _sink(split.quarantine, quarantine), split.rows_in],
+        [_sink(transformed, data), _sink(split.quarantine, quarantine), split.rows_in, *side],
         engine="streaming",
     )
     rows_quarantined = _row_count(quarantine)
@@ -74,8 +84,9 @@ def run_pass(
     return StagedPartition(
         data=data,
         quarantine=quarantine if rows_quarantined else None,
-        rows_in=int(results[2].item()),
+        rows_in=int(results[2][ROWS].item()),
         rows_out=_row_count(data),
         rows_quarantined=rows_quarantined,
         columns=pl.scan_parquet(data).collect_schema(),
+        measures=results[2].drop(ROWS).row(0, named=True),
     )

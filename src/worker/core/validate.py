@@ -12,8 +12,8 @@ other checks are not judged on the null the failed parse left.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -32,6 +32,7 @@ SOURCE_URI = "_source_uri"
 SOURCE_ROW = "_source_row"
 FAILED_CHECKS = "_failed_checks"
 _PASSES = "_passes_all_checks"
+ROWS = "rows"
 LINEAGE_COLUMNS = (SOURCE_URI, SOURCE_ROW)
 
 _INT_BITS: dict[type[pl.DataType], int] = {
@@ -150,7 +151,8 @@ class Split:
     quarantine: pl.LazyFrame
     """Failing rows with their lineage and the names of the checks they fail."""
     rows_in: pl.LazyFrame
-    """A one-row frame counting every input row."""
+    """A one-row frame: every input row counted (``rows``), plus the partition checks'
+    aggregates."""
 
 
 def _with_parse_checks(
@@ -170,9 +172,7 @@ def _with_parse_checks(
         for column, companion in unparsed.items()
     ]
     judged = [
-        RowCheck(
-            check.name, check.passes | pl.col(unparsed[check.column]).is_not_null(), check.column
-        )
+        replace(check, passes=check.passes | pl.col(unparsed[check.column]).is_not_null())
         if check.column in unparsed
         else check
         for check in checks
@@ -180,17 +180,46 @@ def _with_parse_checks(
     return [*parse_checks, *judged]
 
 
-def split(conformed: pl.LazyFrame, contract: Contract) -> Split:
+def _pin_whole_column_checks(
+    frame: pl.LazyFrame, checks: Sequence[RowCheck]
+) -> tuple[pl.LazyFrame, list[RowCheck], list[str]]:
+    """Evaluate checks whose verdict depends on other rows once, as columns, so filtering
+    into the quarantine branch does not change their verdict."""
+    pinned = [f"_pinned_check_{index}" for index, check in enumerate(checks) if check.whole_column]
+    if not pinned:
+        return frame, list(checks), []
+    names = iter(pinned)
+    rewritten, columns = [], []
+    for check in checks:
+        if check.whole_column:
+            column = next(names)
+            columns.append(check.passes.alias(column))
+            rewritten.append(replace(check, passes=pl.col(column), whole_column=False))
+        else:
+            rewritten.append(check)
+    return frame.with_columns(columns), rewritten, pinned
+
+
+def split(
+    conformed: pl.LazyFrame,
+    contract: Contract,
+    measures: Callable[[pl.Expr], Sequence[pl.Expr]] | None = None,
+) -> Split:
+    """``measures`` gets the clean-row mask and returns aggregates that join the row count
+    in ONE select: every further branch of the shared scan costs memory (measured: a
+    second one-row branch over the clean rows adds ~280 MB at 10M rows)."""
     names = conformed.collect_schema().names()
     checks = _with_parse_checks(contract.row_checks, contract, names)
+    conformed, checks, pinned = _pin_whole_column_checks(conformed, checks)
     passes = pl.all_horizontal([check.passes for check in checks]) if checks else pl.lit(True)
     marked = conformed.with_columns(passes.alias(_PASSES))
+    extra = list(measures(pl.col(_PASSES))) if measures is not None else []
     return Split(
         clean=marked.filter(pl.col(_PASSES)).select(list(contract.columns)),
         quarantine=marked.filter(pl.col(_PASSES).not_())
         .with_columns(failed_check_names(checks).alias(FAILED_CHECKS))
-        .drop(_PASSES, *unparsed_columns(names)),
-        rows_in=marked.select(pl.len().alias("rows")),
+        .drop(_PASSES, *pinned, *unparsed_columns(names)),
+        rows_in=marked.select(pl.len().alias(ROWS), *extra),
     )
 
 

@@ -2,13 +2,14 @@
 
 The input contract checks what a trip record must satisfy (non-negative amounts, a dropoff
 not before its pickup, a plausible passenger count, a known payment type); failing rows are
-quarantined. The transform adds the total amount, the duration and the average speed, and
-turns the payment type into an enum.
+quarantined. Over the whole day: trip ids are unique, and the row count and freshness of
+the last pickup are reported. The transform adds the total amount, the duration and the
+average speed, and turns the payment type into an enum.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandera.polars as pa
 import polars as pl
@@ -17,6 +18,7 @@ from pandera.api.polars.types import PolarsData
 from worker.core.datasets import Dataset
 from worker.core.formats import Csv
 from worker.core.matching import MatchRule
+from worker.core.quality import Expect, Freshness
 from worker.datasets.trips_sample import (
     PAYMENT_TYPES,
     TIMESTAMP_FORMAT,
@@ -31,7 +33,7 @@ PaymentType = pl.Enum(PAYMENT_TYPES)
 class TripsInput(pa.DataFrameModel):
     """One taxi trip as it arrives."""
 
-    trip_id: int = pa.Field(ge=1)
+    trip_id: int = pa.Field(ge=1, unique=True)
     vendor_id: pl.Int16 = pa.Field(isin=[1, 2, 6])
     pickup_at: datetime
     dropoff_at: datetime
@@ -96,6 +98,15 @@ TRIPS = Dataset(
     # (bench/RESULTS.md); trip exports always use this one.
     input_format=Csv(datetime_format=TIMESTAMP_FORMAT),
     max_quarantine_fraction=0.05,
+    # A day whose trip ids repeat is refused (severity error); an unusually small or large
+    # day, or one whose last pickup is more than six hours before midnight, commits with a
+    # warning in the quality report.
+    expect=Expect(
+        min_rows=1,
+        max_rows=50_000_000,
+        freshness=Freshness(column="pickup_at", within=timedelta(hours=6)),
+        severity={"row_count": "warn", "freshness:pickup_at": "warn"},
+    ),
     version="1",
 )
 

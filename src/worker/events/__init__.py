@@ -9,12 +9,15 @@ and encodes what it publishes with :func:`encode`.
 from worker.events.codec import ContentType, WriterSchemas, decode, decode_event, encode
 from worker.events.deadletter import dead_letter_attributes, strip_error_attributes
 from worker.events.models import (
+    BackfillCompleted,
+    BackfillFailure,
     BackfillRequested,
     Event,
     FileArrived,
     InputRef,
     PartitionCompleted,
     PartitionRequested,
+    QualityCheck,
 )
 from worker.events.normalize import (
     Ignored,
@@ -24,6 +27,8 @@ from worker.events.normalize import (
 )
 
 __all__ = [
+    "BackfillCompleted",
+    "BackfillFailure",
     "BackfillRequested",
     "ContentType",
     "Event",
@@ -32,6 +37,7 @@ __all__ = [
     "InputRef",
     "PartitionCompleted",
     "PartitionRequested",
+    "QualityCheck",
     "WriterSchemas",
     "dead_letter_attributes",
     "decode",

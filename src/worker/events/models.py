@@ -108,6 +108,18 @@ class InputRef(BaseModel):
     generation: Count
 
 
+class QualityCheck(BaseModel):
+    """One line of a partition's quality report (schema v2)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: Name
+    severity: Literal["error", "warn"]
+    measured: Text | None = None
+    bound: Text
+    passed: bool
+
+
 class PartitionCompleted(Event):
     event_type: ClassVar[str] = "partition-completed"
 
@@ -126,6 +138,7 @@ class PartitionCompleted(Event):
     backfill_id: Name | None = None
     completed_at: Timestamp
     worker_version: Name
+    quality: tuple[QualityCheck, ...] = ()
 
     @model_validator(mode="after")
     def _event_id_is_run_id(self) -> Self:
@@ -134,7 +147,46 @@ class PartitionCompleted(Event):
         return self
 
 
+class BackfillFailure(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    partition_date: date
+    reason: Name
+    message: Text
+
+
+class BackfillCompleted(Event):
+    event_type: ClassVar[str] = "backfill-completed"
+
+    event_id: Name
+    backfill_id: Name
+    dataset: Name
+    start_date: date
+    end_date: date
+    mode: BackfillMode
+    planned: Count
+    committed: Count
+    failed: Count
+    skipped: Count
+    failures: tuple[BackfillFailure, ...]
+    started_at: Timestamp
+    finished_at: Timestamp
+    worker_version: Name
+
+    @model_validator(mode="after")
+    def _event_id_is_backfill_id(self) -> Self:
+        if self.event_id != self.backfill_id:
+            raise ValueError("event_id must equal backfill_id so consumers can deduplicate")
+        return self
+
+
 EVENT_MODELS: dict[str, type[Event]] = {
     model.event_type: model
-    for model in (FileArrived, BackfillRequested, PartitionRequested, PartitionCompleted)
+    for model in (
+        FileArrived,
+        BackfillRequested,
+        PartitionRequested,
+        PartitionCompleted,
+        BackfillCompleted,
+    )
 }

@@ -19,7 +19,13 @@ import fastavro
 from worker.errors import SchemaError
 
 SCHEMA_DIR = Path(__file__).parent / "avro"
-EVENT_TYPES = ("file-arrived", "backfill-requested", "partition-requested", "partition-completed")
+EVENT_TYPES = (
+    "file-arrived",
+    "backfill-requested",
+    "partition-requested",
+    "partition-completed",
+    "backfill-completed",
+)
 _FILE_NAME = re.compile(r"^(?P<stem>[a-z_]+)\.v(?P<version>[1-9][0-9]*)\.avsc$")
 
 

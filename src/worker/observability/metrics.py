@@ -2,11 +2,14 @@
 
 ``worker_messages_total{subscription,fate}`` counts each message's fate (ack, nack,
 dead-letter, ignored); ``worker_rows_processed_total{dataset,kind}`` counts rows in, out
-and quarantined; ``worker_partition_duration_seconds{dataset,status}`` times partitions.
+and quarantined; ``worker_partition_duration_seconds{dataset,status}`` times partitions;
+``worker_quality_check_failures_total{dataset,check}`` counts failed partition checks (a
+warning on a committed partition, or an error that failed it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -38,6 +41,17 @@ class WorkerMetrics:
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900),
             registry=self.registry,
         )
+
+        self.quality_failures = Counter(
+            "worker_quality_check_failures",
+            "Partition checks that failed, by dataset and check (warnings and errors).",
+            ("dataset", "check"),
+            registry=self.registry,
+        )
+
+    def quality(self, dataset: str, failed_checks: Iterable[str]) -> None:
+        for check in failed_checks:
+            self.quality_failures.labels(dataset=dataset, check=check).inc()
 
     def message(self, subscription: str, fate: Fate) -> None:
         self.messages.labels(subscription=subscription, fate=fate).inc()

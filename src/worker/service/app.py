@@ -10,7 +10,9 @@ Subscribers (each ``<topic>-worker`` with its ``<topic>-dlq``, retry and dead-le
 
 - ``file-arrived``: normalize → route → process the partition → publish ``partition-completed``;
 - ``backfill-requested``: plan the range → one ``partition-requested`` per partition to run;
-- ``partition-requested``: process the partition → publish ``partition-completed``.
+- ``partition-requested``: process the partition → publish ``partition-completed``; for a
+  backfill, note the settled partition and, after its last one, publish
+  ``backfill-completed`` (exactly one replica: :mod:`worker.service.backfill_tracking`).
 
 With ``WORKER_DELIVERY=push`` the same subscribers open no streaming pull: Pub/Sub POSTs
 each message to ``/pubsub/push`` (:mod:`worker.service.push`), which hands it to them.
@@ -31,9 +33,16 @@ from faststream_gcp_pubsub import PubSubBroker, PubSubMessage, PubSubRouter, Pub
 from faststream_gcp_pubsub.transport.push import PushTransport, push_transport
 from worker import __version__
 from worker.core.model import Ports
-from worker.events import BackfillRequested, FileArrived, PartitionCompleted, PartitionRequested
+from worker.events import (
+    BackfillCompleted,
+    BackfillRequested,
+    FileArrived,
+    PartitionCompleted,
+    PartitionRequested,
+)
 from worker.observability.metrics import WorkerMetrics
 from worker.runtime import build_ports, utc_now
+from worker.service.backfill_tracking import BackfillTracker
 from worker.service.decoders import Decoders
 from worker.service.flows import Flows
 from worker.service.handle import WorkerService
@@ -103,7 +112,18 @@ def build_service(
         title=f"{topics.partition_requested}:publish",
         description="One partition of a backfill, fanned out so every replica shares the load.",
     )
+    backfill_completed = router.publisher(
+        topics.backfill_completed,
+        schema=BackfillCompleted,
+        title=f"{topics.backfill_completed}:publish",
+        description="Every planned partition of a backfill has settled; announced once, by "
+        "the replica that wins a conditional create in storage (event id = backfill id).",
+    )
     ports = ports or build_ports(settings)
+
+    async def announce_backfill(body: bytes, attributes: dict[str, str]) -> None:
+        await backfill_completed.publish(body, headers=attributes)
+
     flows = Flows(
         ports,
         metrics,
@@ -111,6 +131,7 @@ def build_service(
         requested=requested,
         encoding=settings.event_encoding,
         lease_extension_s=settings.ack_deadline_s,
+        backfills=BackfillTracker(ports, announce_backfill, settings.event_encoding, utc_now),
         on_completed=service.record_completion,
     )
     subscriber = functools.partial(_subscriber, router, settings)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from worker.core.manifest import Manifest
 from worker.core.model import PartitionResult
 from worker.errors import StorageError
-from worker.events import InputRef, PartitionCompleted
+from worker.events import InputRef, PartitionCompleted, QualityCheck
 from worker.storage.uris import join_uri
 
 
@@ -45,4 +45,5 @@ def completion_event(
         backfill_id=backfill_id,
         completed_at=manifest.committed_at,
         worker_version=manifest.code_version,
+        quality=tuple(QualityCheck(**item.model_dump()) for item in manifest.quality),
     )

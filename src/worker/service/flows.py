@@ -15,11 +15,19 @@ import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
+from worker.core.backfill_record import (
+    BackfillRecord,
+    SettledStatus,
+    create_record,
+    planned_entries,
+)
 from worker.core.load import partition_state
 from worker.core.manifest import read_manifest
 from worker.core.model import PartitionResult, PartitionTask, Ports
 from worker.core.partitions import parse_mode, plan_backfill
 from worker.core.pipeline import process_partition
+from worker.core.quality import CheckOutcome
+from worker.errors import QualityError, WorkerError
 from worker.events import (
     BackfillRequested,
     FileArrived,
@@ -29,8 +37,10 @@ from worker.events import (
 from worker.observability.logging import get_logger
 from worker.observability.metrics import WorkerMetrics
 from worker.observability.tracing import stage_span
+from worker.service.backfill_tracking import BackfillTracker
 from worker.service.completion import completion_event
 from worker.service.lease import Leased, LeaseHeartbeat
+from worker.service.policy import decide
 from worker.service.publishing import wire_message
 from worker.service.routing import route
 from worker.service.scope import enter_stage, learn
@@ -74,9 +84,11 @@ class Flows:
         requested: BatchPublisher,
         encoding: EventEncoding,
         lease_extension_s: float,
+        backfills: BackfillTracker,
         on_completed: Callable[[PartitionCompleted], None] | None = None,
     ) -> None:
         self.ports = ports
+        self._backfills = backfills
         self._metrics = metrics
         self._completed = completed
         self._requested = requested
@@ -105,7 +117,22 @@ class Flows:
             backfill_id=event.backfill_id,
             trigger="partition-requested",
         )
-        return await self._process(task, message)
+        if event.backfill_id is None:
+            return await self._process(task, message)
+        try:
+            result, completed = await self._run(task, message)
+        except WorkerError as exc:
+            if decide(exc).fate == "dead-letter":
+                # Settled for good: the message is dead-lettered, not retried.
+                note = self._backfills.note(
+                    task.partition, "failed", reason=exc.reason, message=str(exc)
+                )
+                await self._backfills.settle(event.dataset, event.backfill_id, note)
+            raise
+        status: SettledStatus = "committed" if result.status == "committed" else "skipped"
+        note = self._backfills.note(task.partition, status, run_id=completed.run_id)
+        await self._backfills.settle(event.dataset, event.backfill_id, note)
+        return completed
 
     async def backfill_requested(self, event: BackfillRequested) -> list[PartitionRequested]:
         """Plan the range and fan one ``partition-requested`` per partition to run out to
@@ -125,22 +152,43 @@ class Flows:
                 parse_mode(event.mode),
                 state_of,
             )
+        # A redelivered request finds the first planner's record and fans out ITS plan.
+        record = await asyncio.to_thread(
+            create_record,
+            self.ports.storage,
+            self.ports.output_uri,
+            BackfillRecord(
+                backfill_id=event.backfill_id,
+                dataset=event.dataset,
+                start_date=event.start_date,
+                end_date=event.end_date,
+                mode=event.mode,
+                reason=event.reason,
+                requested_by=event.requested_by,
+                requested_at=event.requested_at,
+                planned_at=self.ports.clock(),
+                planned_by="service",
+                partitions=planned_entries(plan),
+            ),
+        )
+        force = {item.partition: item.force for item in plan}
         requests = [
             PartitionRequested(
                 backfill_id=event.backfill_id,
-                dataset=item.dataset,
-                partition_date=item.partition,
-                force=item.force,
-                reason=item.reason,
+                dataset=event.dataset,
+                partition_date=entry.partition,
+                force=force.get(entry.partition, event.mode == "all"),
+                reason=entry.reason,
                 # The request's own time, so a redelivered backfill fans out equal messages.
                 requested_at=event.requested_at,
             )
-            for item in plan
-            if item.runs
+            for entry in record.to_run()
         ]
         enter_stage("publish")
         with stage_span("publish"):
             await self._fan_out(requests)
+        if not requests:
+            await self._backfills.announce(event.dataset, event.backfill_id)
         log.info(
             "backfill.fanned_out",
             planned=len(plan),
@@ -159,9 +207,19 @@ class Flows:
             await self._requested.publish_batch(*(body for body, _ in wired), headers=wired[0][1])
 
     async def _process(self, task: PartitionTask, message: Leased) -> PartitionCompleted:
+        return (await self._run(task, message))[1]
+
+    async def _run(
+        self, task: PartitionTask, message: Leased
+    ) -> tuple[PartitionResult, PartitionCompleted]:
         heartbeat = LeaseHeartbeat(message, asyncio.get_running_loop(), self._lease_extension_s)
         ports = dataclasses.replace(self.ports, stage=_core_stage, heartbeat=heartbeat)
-        result = await asyncio.to_thread(process_partition, task, ports)
+        try:
+            result = await asyncio.to_thread(process_partition, task, ports)
+        except QualityError as exc:
+            failed = [item for item in exc.report if isinstance(item, CheckOutcome)]
+            self._metrics.quality(task.dataset, (item.name for item in failed if not item.passed))
+            raise
         learn(run_id=result.run_id)
         self._count(result)
         enter_stage("publish")
@@ -172,7 +230,7 @@ class Flows:
             await self._completed.publish(body, headers=attributes)
         if self._on_completed is not None:
             self._on_completed(event)
-        return event
+        return result, event
 
     def _count(self, result: PartitionResult) -> None:
         fresh = result.status == "committed"
@@ -185,3 +243,7 @@ class Flows:
             rows_out=result.rows_out if fresh else 0,
             rows_quarantined=result.rows_quarantined if fresh else 0,
         )
+        if fresh:
+            self._metrics.quality(
+                result.dataset, (item.name for item in result.quality if not item.passed)
+            )

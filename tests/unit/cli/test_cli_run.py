@@ -115,3 +115,27 @@ def test_contract_violation_exits_4() -> None:
     result = worker("run", "--dataset", "trips", "--date", "2024-01-01")
     assert result.exit_code == 4
     assert "2024-01-01.csv" in error_line(result)
+
+
+def test_run_prints_the_partition_checks_as_a_table() -> None:
+    sample(days=1)
+    result = worker("run", "--dataset", "trips", "--date", "2024-01-01")
+    assert result.exit_code == 0, result.output
+    assert "partition checks" in result.stdout
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│" in line}
+    assert "passed" in rows["unique:trip_id"]
+    assert "error" in rows["unique:trip_id"]
+    assert {"row_count", "freshness:pickup_at"} <= set(rows)
+
+
+def test_a_failed_error_check_exits_4_with_the_table_on_stderr() -> None:
+    sample(days=1)
+    path = LANDING / "trips" / "2024-01-01.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[1], lines[2]]) + "\n")  # two trips again
+    result = worker("run", "--dataset", "trips", "--date", "2024-01-01")
+    assert result.exit_code == 4
+    assert "unique:trip_id: measured 2 duplicate rows over 2 keys" in error_line(result)
+    assert "partition checks (partition failed)" in result.stderr
+    assert "FAILED" in result.stderr
+    assert not (partition_dir("2024-01-01") / "_manifest.json").exists()

@@ -15,6 +15,7 @@ import pytest
 from worker.core.datasets import load_registry
 from worker.core.model import PartitionTask, Ports
 from worker.core.pipeline import process_partition
+from worker.errors import QualityError
 from worker.storage.local import LocalStorage
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "datasets.md"
@@ -93,9 +94,43 @@ def test_doc_example_registers_and_runs(tmp_path: Path, monkeypatch: pytest.Monk
     assert daily.schema["placed_at"] == pl.Datetime("us", "UTC")
     assert daily["placed_at"][0] == datetime(2024, 3, 1, 1, 15, tzinfo=UTC)
     assert daily["placed_at"][-1] == datetime(2024, 3, 1, 11, 15, tzinfo=UTC)
+    assert [(check.name, check.passed) for check in result.quality] == [
+        ("unique:order_id", True),
+        ("row_count", True),
+        ("null_fraction:coupon", True),
+        ("freshness:placed_at", True),
+        ("some orders in EUR", True),
+    ]
     quarantine = pl.read_parquet(Path(result.partition_uri) / "_quarantine")
     assert sorted(quarantine["_failed_checks"].to_list()) == [
         "coupons are EUR only",
         "order_id: str_matches('^ORD-\\d{6}$')",
         "quantity: parse (Int32)",
     ]
+
+
+def test_doc_example_fails_a_day_whose_order_ids_repeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "acme_pipelines.py").write_text(_example_module())
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "acme_pipelines", raising=False)
+    registry = load_registry(["acme_pipelines"])
+    landing = tmp_path / "landing"
+    _write_hour(landing, 9, [_order(n) for n in range(1, 30)])
+    _write_hour(landing, 10, [_order(3), _order(7), _order(3)])
+    ports = Ports(
+        storage=LocalStorage(),
+        registry=registry,
+        landing_uri=str(landing),
+        output_uri=str(tmp_path / "output"),
+        workdir=tmp_path / "work",
+        code_version="doc",
+        clock=lambda: datetime(2024, 3, 2, tzinfo=UTC),
+    )
+    with pytest.raises(QualityError) as failed:
+        process_partition(PartitionTask("shop_orders", DAY), ports)
+    assert (
+        "unique:order_id: measured 3 duplicate rows over 2 keys (first: "
+        "(order_id='ORD-000003') x3, (order_id='ORD-000007') x2), bound 0 duplicate rows"
+    ) in str(failed.value)

@@ -78,7 +78,7 @@ def test_pubsub_plan_matches_the_settings(run_plan: PlanRunner) -> None:
     created_topics = {
         command[4] for command in commands(plan, "gcloud", "pubsub", "topics", "create")
     }
-    expected_topics = {TopicNames().partition_completed}
+    expected_topics = {TopicNames().partition_completed, TopicNames().backfill_completed}
     for topic in consumed_topics():
         expected_topics |= {topic, settings.dead_letter_topic_for(topic)}
     assert created_topics == expected_topics
@@ -158,6 +158,7 @@ def test_iam_plan_is_least_privilege(run_plan: PlanRunner) -> None:
         ("storage buckets", "gs://acme-landing", "roles/storage.objectViewer"),
         ("storage buckets", "gs://acme-out", "roles/storage.objectAdmin"),
         ("pubsub topics", topics.partition_completed, "roles/pubsub.publisher"),
+        ("pubsub topics", topics.backfill_completed, "roles/pubsub.publisher"),
         ("pubsub topics", topics.partition_requested, "roles/pubsub.publisher"),
         ("secrets", "worker-push-auth-token", "roles/secretmanager.secretAccessor"),
     }

@@ -75,6 +75,8 @@ def model_fields(model: type[BaseModel]) -> list[Shape]:
         if optional:
             (annotation,) = [arg for arg in get_args(annotation) if arg is not type(None)]
         default = _NO_DEFAULT if info.default is PydanticUndefined else info.default
+        if isinstance(default, tuple):
+            default = list(default)  # a tuple field's () is an Avro array's []
         shapes.append((name, python_type(annotation), optional, default))
     return shapes
 

@@ -32,7 +32,7 @@ def test_every_event_type_has_a_loadable_v1_schema(event_type: str) -> None:
     assert 1 in available_versions(event_type)
     schema = load_schema(event_type, 1)
     assert schema["namespace"] == "dev.worker.events"
-    assert schema_path(event_type).name == f"{event_type.replace('-', '_')}.v1.avsc"
+    assert schema_path(event_type, 1).name == f"{event_type.replace('-', '_')}.v1.avsc"
     parsed = fastavro.parse_schema(schema)
     assert isinstance(parsed, dict)
     assert parsed["type"] == "record"

@@ -15,9 +15,10 @@ from worker.core.datasets import load_registry
 from worker.core.load import partition_uri
 from worker.core.manifest import Manifest, ManifestFile, ManifestInput, manifest_uri
 from worker.core.model import PartitionResult
+from worker.core.quality import CheckOutcome
 from worker.core.sink import data_file_name
 from worker.events.codec import decode
-from worker.events.models import Event, FileArrived, PartitionCompleted
+from worker.events.models import BackfillCompleted, Event, FileArrived, PartitionCompleted
 from worker.events.normalize import (
     decode_backfill_requested,
     decode_partition_requested,
@@ -33,6 +34,7 @@ READERS: dict[str, Callable[[bytes, Mapping[str, str]], object]] = {
     "backfill-requested": decode_backfill_requested,
     "partition-requested": decode_partition_requested,
     "partition-completed": lambda body, attributes: decode(body, attributes, PartitionCompleted),
+    "backfill-completed": lambda body, attributes: decode(body, attributes, BackfillCompleted),
 }
 
 
@@ -143,6 +145,7 @@ def test_a_re_announced_completion_has_the_status_the_page_shows() -> None:
         rows_quarantined=completed.rows_quarantined,
         columns={},
         timings_s={},
+        quality=tuple(CheckOutcome(**check.model_dump()) for check in completed.quality),
     )
     skipped = PartitionResult(
         dataset=completed.dataset,

@@ -37,6 +37,7 @@ SUBSCRIPTIONS = {
     "partition-requested-worker": ("partition-requested", "PartitionRequested"),
 }
 PUBLISHED = {
+    "backfill-completed": "BackfillCompleted",
     "partition-completed": "PartitionCompleted",
     "partition-requested": "PartitionRequested",
 }
@@ -122,6 +123,7 @@ def test_event_messages_link_their_avro_schema(
             "backfill-requested",
             "partition-requested",
             "partition-completed",
+            "backfill-completed",
         )
     }
     for path in linked:

@@ -13,7 +13,7 @@ from faststream_gcp_pubsub.transport.base import OutgoingMessage
 from worker.core.model import Ports
 from worker.datasets.trips_sample import generate_trips_csv, sample_name
 from worker.errors import TransientStorageError
-from worker.events import PartitionCompleted, PartitionRequested, decode
+from worker.events import BackfillCompleted, PartitionCompleted, PartitionRequested, decode
 from worker.service.app import build_service
 from worker.service.handle import WorkerService
 from worker.settings import Settings
@@ -39,6 +39,7 @@ class Harness:
     client: TestPubSubBroker[PubSubBroker] | None = None
     completed: list[Received] = field(default_factory=list)
     requested: list[Received] = field(default_factory=list)
+    backfills_completed: list[Received] = field(default_factory=list)
     dead_letters: dict[str, list[Received]] = field(default_factory=dict)
 
     @property
@@ -62,6 +63,9 @@ class Harness:
 
     def completion_events(self) -> list[PartitionCompleted]:
         return [decode(m.body, m.attributes, PartitionCompleted) for m in self.completed]
+
+    def backfill_completed_events(self) -> list[BackfillCompleted]:
+        return [decode(m.body, m.attributes, BackfillCompleted) for m in self.backfills_completed]
 
     def requested_events(self) -> list[PartitionRequested]:
         return [decode(m.body, m.attributes, PartitionRequested) for m in self.requested]
@@ -91,6 +95,9 @@ def attach_probes(service: WorkerService, harness_lists: Harness) -> None:
     )
     broker.subscriber("requested-probe", topic=topics.partition_requested, decoder=_raw)(
         _recorder(harness_lists.requested)
+    )
+    broker.subscriber("backfill-completed-probe", topic=topics.backfill_completed, decoder=_raw)(
+        _recorder(harness_lists.backfills_completed)
     )
     for topic in (topics.file_arrived, topics.backfill_requested, topics.partition_requested):
         dead_letter_topic = service.settings.dead_letter_topic_for(topic)
