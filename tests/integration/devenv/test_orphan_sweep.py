@@ -24,7 +24,7 @@ pytestmark = [
     ),
 ]
 
-SLEEP = "import time; time.sleep(60)"
+SLEEP = "import time; print('ready', flush=True); time.sleep(60)"
 IGNORE_SIGTERM = (
     "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
     "print('ready', flush=True); time.sleep(60)"
@@ -46,6 +46,10 @@ def children() -> Iterator[list[subprocess.Popen[bytes]]]:
 def start(children: list[subprocess.Popen[bytes]], code: str) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     children.append(proc)
+    # The child speaks only once it runs ``code``: before that, /proc still shows the forked
+    # parent's command line, and a record taken then would never match the server.
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"ready\n"
     return proc
 
 
@@ -71,7 +75,6 @@ def test_a_server_that_ignores_sigterm_is_killed_after_the_timeout(
     owner = start(children, SLEEP)
     server = start(children, IGNORE_SIGTERM)
     assert server.stdout is not None
-    assert server.stdout.readline() == b"ready\n"
     record_server("stubborn", server.pid, run_dir=tmp_path, owner_pid=owner.pid)
     owner.kill()
     owner.wait(timeout=10)
