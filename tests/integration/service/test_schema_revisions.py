@@ -34,7 +34,7 @@ from conftest import serving
 from worker.datasets.trips_sample import generate_trips_csv, sample_name
 from worker.devenv.emulators import ManagedProcess
 from worker.events import decode_partition_requested
-from worker.events.schemas import load_schema
+from worker.events.schemas import latest_version, load_schema
 from worker.service.provisioning import setup_pubsub
 from worker.service.schema_revisions import SchemaRevisions, schema_service_fetch
 from worker.settings import Settings, TopicNames
@@ -177,7 +177,9 @@ async def test_setup_commits_our_schema_as_a_new_revision_and_binds_the_topics(
         bound = publisher.get_topic(
             request={"topic": publisher.topic_path(settings.project, topic)}
         )
-        assert bound.schema_settings.schema.endswith(f"/schemas/{event_type}-v1")
+        # Each topic is bound to the newest version of its event (partition-completed is v2).
+        newest = latest_version(event_type)
+        assert bound.schema_settings.schema.endswith(f"/schemas/{event_type}-v{newest}")
         assert bound.schema_settings.encoding == Encoding.BINARY
     arrived = publisher.get_topic(
         request={"topic": publisher.topic_path(settings.project, topics.file_arrived)}
