@@ -39,7 +39,12 @@ def test_dot_env_is_ignored_and_untracked() -> None:
 def test_faststream_is_pinned_exactly_and_every_locked_package_has_a_version() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     lock = tomllib.loads((REPO / "uv.lock").read_text())
-    pins = [dep for dep in project["project"]["dependencies"] if dep.startswith("faststream")]
+    # faststream itself, not the names that merely start with it (faststream-gcp-pubsub).
+    pins = [
+        dep
+        for dep in project["project"]["dependencies"]
+        if re.split(r"[\[<>=!~; ]", dep, maxsplit=1)[0] == "faststream"
+    ]
     packages = lock["package"]
     unversioned = [p["name"] for p in packages if not p.get("version")]
     unsourced = [p["name"] for p in packages if not p.get("source")]
